@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs everything and runs the whole test suite (slow end-to-end tests included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export DVAE_DATA_DIR="${DVAE_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+export TF_CPP_MIN_LOG_LEVEL=2
+.venv/bin/python -m pytest -q "$@" tests
