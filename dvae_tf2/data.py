@@ -1,0 +1,222 @@
+"""Datasets: binarized MNIST and OMNIGLOT, cached on disk and fed to training through tf.data.
+
+Layout under `data_dir` (the legacy one):
+  binarized_mnist/binarized_mnist_{train,valid,test}.npz   key `arr_0`, [N, 784] 0/1 (uint8 or float64)
+  OMNIGLOT/chardata.mat                                     keys `data` [784, N], `testdata` [784, M]
+
+Missing files are downloaded (written atomically); offline, a DatasetError names the files expected and
+where they come from. Training batches are a pure function of (seed, step), so a resumed run sees the
+same batches as an uninterrupted one.
+"""
+import dataclasses
+import functools
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+
+import numpy as np
+import scipy.io
+import tensorflow as tf
+from absl import logging
+
+DATASETS = ("binarized_mnist", "omniglot")
+NUM_PIXELS = 784
+MNIST_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/binarized_mnist_{split}.amat"
+OMNIGLOT_URL = "https://raw.github.com/yburda/iwae/master/datasets/OMNIGLOT/chardata.mat"
+OMNIGLOT_NUM_VALID = 1345
+_OMNIGLOT_BINARIZATION_SEED = 0  # fixed seed of the one-off binarization of OMNIGLOT validation and test
+_DOWNLOAD_TIMEOUT_S = 60
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing and cannot be downloaded, or is truncated or malformed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSplits:
+    """Train/valid/test images as float32 [N, 784] arrays.
+
+    With dynamic_binarization, `train` holds grey levels in [0, 1] and every training batch is a fresh
+    Bernoulli sample of them; otherwise all splits hold 0/1 values.
+    """
+    name: str
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    dynamic_binarization: bool
+
+    @functools.cached_property
+    def train_mean(self):
+        """[784] float32 mean training pixel (the expected value of a binarized pixel)."""
+        return self.train.mean(axis=0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------------
+def _atomic_write(path, write_fn):
+    """Calls write_fn(tmp_path) on a temporary file beside `path`, then renames it into place."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".part")
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _download(url, path, description):
+    """Downloads url to path atomically; DatasetError (naming path and url) on failure."""
+    logging.info("downloading %s from %s", description, url)
+
+    def fetch(tmp):
+        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+
+    try:
+        _atomic_write(path, fetch)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise DatasetError(f"{description} is missing: expected {path}, and downloading it from {url} failed "
+                           f"({e}). Download it by hand and place it there, or point --data_dir at a "
+                           f"directory that holds it.") from e
+
+
+def _check_images(images, path, binary):
+    if images.ndim != 2 or images.shape[1] != NUM_PIXELS or images.shape[0] == 0:
+        raise DatasetError(f"{path}: expected a non-empty [N, {NUM_PIXELS}] image array, got shape {images.shape}")
+    if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+        raise DatasetError(f"{path}: pixel values must lie in [0, 1]")
+    if binary and not np.all((images == 0) | (images == 1)):
+        raise DatasetError(f"{path}: binarized MNIST pixels must be 0 or 1")
+
+
+def _amat_to_npz(amat_path, npz_path):
+    images = np.loadtxt(amat_path, dtype=np.float64)
+    _check_images(images, amat_path, binary=True)
+    _atomic_write(npz_path, lambda tmp: np.savez_compressed(open(tmp, "wb"), images.astype(np.uint8)))
+
+
+def _mnist_split(data_dir, split, download):
+    directory = os.path.join(data_dir, "binarized_mnist")
+    npz_path = os.path.join(directory, f"binarized_mnist_{split}.npz")
+    if not os.path.exists(npz_path):
+        url = MNIST_URL.format(split=split)
+        if not download:
+            raise DatasetError(f"binarized MNIST {split} split is missing: expected {npz_path} (converted from "
+                               f"{url}); downloading is disabled")
+        amat_path = os.path.join(directory, f"binarized_mnist_{split}.amat")
+        if not os.path.exists(amat_path):
+            _download(url, amat_path, f"binarized MNIST {split} split")
+        try:
+            _amat_to_npz(amat_path, npz_path)
+        except ValueError as e:
+            raise DatasetError(f"{amat_path}: not a valid .amat file of 0/1 pixels ({e}); delete it to download "
+                               f"it again from {url}") from e
+        os.remove(amat_path)
+    try:
+        with np.load(npz_path) as archive:
+            images = archive["arr_0"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise DatasetError(f"{npz_path} is truncated or corrupted ({type(e).__name__}: {e}); delete it so that it "
+                           f"is rebuilt from {MNIST_URL.format(split=split)}") from e
+    _check_images(images, npz_path, binary=True)
+    return images.astype(np.float32)
+
+
+def _fortran_images(columns):
+    """[784, N] matrix whose columns are 28x28 images stored column-major -> [N, 784] row-major images."""
+    return columns.T.reshape(-1, 28, 28).transpose(0, 2, 1).reshape(-1, NUM_PIXELS)
+
+
+def _binarize_once(images, seed):
+    rng = np.random.default_rng(seed)
+    return (rng.random(images.shape) < images).astype(np.float32)
+
+
+def load_binarized_mnist(data_dir, download=True):
+    train, valid, test = (_mnist_split(data_dir, split, download) for split in ("train", "valid", "test"))
+    return DataSplits("binarized_mnist", train, valid, test, dynamic_binarization=False)
+
+
+def load_omniglot(data_dir, download=True):
+    path = os.path.join(data_dir, "OMNIGLOT", "chardata.mat")
+    if not os.path.exists(path):
+        if not download:
+            raise DatasetError(f"OMNIGLOT is missing: expected {path} (from {OMNIGLOT_URL}); downloading is disabled")
+        _download(OMNIGLOT_URL, path, "OMNIGLOT chardata.mat")
+    try:
+        mat = scipy.io.loadmat(path)
+        train_all, test = (_fortran_images(np.asarray(mat[key], np.float64)) for key in ("data", "testdata"))
+    except (OSError, ValueError, KeyError, TypeError, scipy.io.matlab.MatReadError) as e:
+        raise DatasetError(f"{path} is truncated or corrupted, or lacks the keys 'data'/'testdata' of shape "
+                           f"[784, N] ({type(e).__name__}: {e}); delete it so that it is downloaded again from "
+                           f"{OMNIGLOT_URL}") from e
+    for images in (train_all, test):
+        _check_images(images, path, binary=False)
+    if len(train_all) <= OMNIGLOT_NUM_VALID:
+        raise DatasetError(f"{path}: 'data' has {len(train_all)} images; need more than the {OMNIGLOT_NUM_VALID} "
+                           f"held out for validation")
+    train, valid = train_all[:-OMNIGLOT_NUM_VALID], train_all[-OMNIGLOT_NUM_VALID:]
+    return DataSplits("omniglot", train.astype(np.float32),
+                      _binarize_once(valid, _OMNIGLOT_BINARIZATION_SEED),
+                      _binarize_once(test, _OMNIGLOT_BINARIZATION_SEED + 1), dynamic_binarization=True)
+
+
+_LOADERS = {"binarized_mnist": load_binarized_mnist, "omniglot": load_omniglot}
+
+
+def load_dataset(name, data_dir, download=True):
+    """Loads (downloading if needed and allowed) the named dataset -> DataSplits."""
+    if name not in _LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; valid values: {', '.join(DATASETS)}")
+    splits = _LOADERS[name](data_dir, download)
+    logging.info("%s: %d train / %d valid / %d test images", name, len(splits.train), len(splits.valid),
+                 len(splits.test))
+    return splits
+
+
+# --------------------------------------------------------------------------------------------------
+# Pipelines
+# --------------------------------------------------------------------------------------------------
+def training_batches(splits, batch_size, seed, start_step=0):
+    """tf.data pipeline of training batches (x [B, 784] float32, index [B] int32), endless.
+
+    Batch b (0-based; batch start_step is the first yielded) takes positions [b*B, (b+1)*B) of the
+    permutation of epoch b // (N // B), drawn from (seed, epoch); incomplete last batches are dropped.
+    With dynamic binarization the pixels are Bernoulli samples seeded by (seed, b).
+    """
+    num_train = len(splits.train)
+    if not 0 < batch_size <= num_train:
+        raise ValueError(f"batch_size={batch_size} must be in [1, {num_train}] for {splits.name}")
+    batches_per_epoch = num_train // batch_size
+    train = tf.constant(splits.train)
+
+    def epoch_indices(epoch):
+        keys = tf.random.stateless_uniform([num_train], seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        order = tf.cast(tf.argsort(keys), tf.int32)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    def make_batch(batch_number, index):
+        x = tf.gather(train, index)
+        if splits.dynamic_binarization:
+            noise_seed = tf.stack([tf.cast(seed, tf.int64) + 1_000_003, batch_number])
+            x = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=noise_seed) < x, tf.float32)
+        return x, index
+
+    start_epoch, skip = divmod(start_step, batches_per_epoch)
+    indices = tf.data.Dataset.range(start_epoch, np.iinfo(np.int64).max).flat_map(epoch_indices).skip(skip)
+    numbered = tf.data.Dataset.zip(tf.data.Dataset.range(start_step, np.iinfo(np.int64).max), indices)
+    return numbered.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def strided_subset(images, size):
+    """Every (N // size)-th image, `size` of them: a class-balanced subset of a class-ordered split."""
+    if not 0 < size <= len(images):
+        raise ValueError(f"subset size {size} must be in [1, {len(images)}]")
+    return images[:: len(images) // size][:size]

@@ -1,0 +1,164 @@
+"""The discrete VAE: encoder q(z|x), RBM prior p(z) and Bernoulli decoder p(x|z)."""
+import typing
+
+import numpy as np
+import tensorflow as tf
+
+from dvae_tf2 import objectives
+from dvae_tf2.networks import FeedForward, l2_half
+from dvae_tf2.posteriors import HierarchicalPosterior
+from dvae_tf2.prior import RBMPrior
+from dvae_tf2.rbm_posterior import RBMPosterior
+from dvae_tf2.relaxations import Relaxation
+
+_MEAN_CLIP = (0.001, 0.999)
+
+
+class TrainingLosses(typing.NamedTuple):
+    """Scalars of one training step. loss_p/loss_q drive decoder+prior / encoder parameters."""
+    loss_p: tf.Tensor
+    loss_q: tf.Tensor
+    objective: tf.Tensor        # the (annealed) negative bound being minimised
+    reconstruction: tf.Tensor   # mean -log p(x|zeta)
+    kl: tf.Tensor               # mean KL (VAE) or -entropy (struct) estimate, unannealed
+    weight_decay: tf.Tensor
+    coefficient: tf.Tensor      # KL warm-up c (VAE) or entropy weight lambda (struct)
+    prior_log_z: tf.Tensor
+    sampler_ess: tf.Tensor
+    reconstruction_probs: tf.Tensor   # [N, input_size] sigmoid of the decoder for the first sample
+
+
+def structure_mask(input_size):
+    """1 on the observed top half (first input_size // 2 pixels), 0 on the predicted bottom half."""
+    mask = np.zeros([input_size], np.float32)
+    mask[: input_size // 2] = 1.0
+    return mask
+
+
+def make_posterior(config, training_size, seed):
+    """The encoder for `config.baseline`, its initial weights drawn from integer `seed`."""
+    if config.baseline == "rbm_post":
+        return RBMPosterior(config, training_size, seed)
+    relaxation = Relaxation("pwl" if config.baseline == "pwl_relax" else "concrete", config.beta)
+    return HierarchicalPosterior(config.num_groups, config.num_latents_per_group, config.num_hidden_units,
+                                 config.num_hidden_layers, relaxation, seed)
+
+
+class DVAE(tf.Module):
+    """DVAE## model for the `vae` (generative) and `struct` (x2 | x1) experiments."""
+
+    def __init__(self, config, train_mean, training_size, name="dvae"):
+        super().__init__(name=name)
+        self.config = config
+        train_mean = np.asarray(train_mean, np.float32)
+        self.input_mean = tf.constant(train_mean)
+        clipped = np.clip(train_mean, *_MEAN_CLIP)
+        self.data_bias = tf.constant(np.log(clipped / (1.0 - clipped)), tf.float32)
+        mask = structure_mask(config.input_size) if config.is_struct else np.zeros([config.input_size], np.float32)
+        self.observed_mask = tf.constant(mask)
+        self.rng = tf.random.Generator.from_seed(config.seed)
+        # Integer seeds derived from config.seed for each component (networks use seed + layer).
+        self.encoder = make_posterior(config, training_size, seed=1000 * config.seed + 100)
+        self.decoder = FeedForward([config.num_hidden_units] * config.num_hidden_layers, config.input_size,
+                                   seed=1000 * config.seed + 200, name="decoder")
+        self.prior = RBMPrior(config.num_vars1, config.num_vars2, config.prior_sampler, config.num_prior_samples,
+                              config.num_prior_sweeps, seed=config.seed + 1)
+        self.build()
+
+    def build(self):
+        """Creates all network variables."""
+        self.encoder.build((None, self.config.input_size))
+        self.decoder.build((None, self.config.num_latents))
+
+    # ----------------------------------------------------------------------------------------------
+    @property
+    def encoder_variables(self):
+        return self.encoder.trainable_variables
+
+    @property
+    def decoder_variables(self):
+        prior = [] if self.config.is_struct else self.prior.variables_to_train
+        return self.decoder.trainable_variables + prior
+
+    def weight_decay(self):
+        """weight_decay * sum 0.5 ||.||^2 over kernels, BN gammas and the prior's W."""
+        terms = l2_half(self.encoder.decay_variables + self.decoder.decay_variables)
+        if not self.config.is_struct:
+            terms += self.prior.decay_loss()
+        return self.config.weight_decay * terms
+
+    def encoder_input(self, x):
+        """x - m, with the unobserved half zeroed first for structured prediction."""
+        observed = x * self.observed_mask if self.config.is_struct else x
+        return observed - self.input_mean
+
+    def decoder_logits(self, z, training):
+        """Bernoulli logits of p(x|z): network output plus the data bias log(m / (1 - m)). [..., n] -> [..., D]."""
+        flat = tf.reshape(z, [-1, tf.shape(z)[-1]])
+        logits = self.decoder(flat, training=training) + self.data_bias
+        return tf.reshape(logits, tf.concat([tf.shape(z)[:-1], [self.config.input_size]], axis=0))
+
+    def neg_log_likelihood(self, logits, x):
+        """-log p(x|z) over the predicted pixels (all, or the bottom half for struct). -> [...]."""
+        ce = objectives.sigmoid_cross_entropy(logits, x)
+        return tf.reduce_sum(ce * (1.0 - self.observed_mask), axis=-1)
+
+    # ----------------------------------------------------------------------------------------------
+    def training_losses(self, x, index, step):
+        """Objective of one training step for a batch x [N, D] with training-set row ids index [N]."""
+        cfg = self.config
+        k = cfg.k
+        if cfg.is_struct:
+            coeff = objectives.entropy_coefficient(step, cfg.num_train_iter, cfg.entropy_floor)
+            log_z, ess = tf.constant(0.0), tf.constant(1.0)
+        else:
+            coeff = objectives.kl_coefficient(step, cfg.num_train_iter, cfg.kl_warmup_fraction)
+            prior_samples = self.prior.sample_for_training()
+            log_z, ess = self.prior.log_z_surrogate(prior_samples), prior_samples.ess
+
+        draw = self.encoder.training_draw(self.encoder_input(x), index, k, self.rng)
+        logits = self.decoder_logits(draw.zeta, training=True)
+        cost = self.neg_log_likelihood(logits, tf.repeat(x, k, axis=0))           # [N*k]
+
+        if cfg.is_struct:
+            kl = draw.log_q                       # the entropy term, weighted by lambda
+            log_w = -cost
+        else:
+            kl = self.prior.energy(draw.rb_point) + draw.neg_entropy + log_z
+            log_p = -self.prior.energy(draw.zeta) - log_z
+            log_w = coeff * (log_p - draw.log_q) - cost
+
+        if k == 1:
+            objective = tf.reduce_mean(coeff * kl + cost)
+            loss_p = loss_q = objective
+        else:
+            loss_p, loss_q = objectives.iw_surrogates(tf.reshape(log_w, [-1, k]), coeff)
+            if cfg.is_struct:
+                # q is the prior: plain IW weights for both, plus the annealed entropy term.
+                loss_q = loss_p + coeff * tf.reduce_mean(draw.log_q)
+            objective = -tf.reduce_mean(objectives.iw_bound(tf.reshape(log_w, [-1, k])))
+        n = tf.shape(x)[0]
+        return TrainingLosses(
+            loss_p=loss_p, loss_q=loss_q, objective=objective, reconstruction=tf.reduce_mean(cost),
+            kl=tf.reduce_mean(kl), weight_decay=self.weight_decay(), coefficient=coeff,
+            prior_log_z=tf.stop_gradient(log_z), sampler_ess=ess,
+            reconstruction_probs=tf.sigmoid(tf.reshape(logits, [n, k, -1])[:, 0]))
+
+    # ----------------------------------------------------------------------------------------------
+    def log_importance_weights(self, x, num_samples):
+        """log p(x, z) - log q(z|x) for num_samples binary z ~ q per example: [N, D] -> [N, K].
+
+        For struct this is log p(x2 | z) with z ~ q(z|x1) (q acts as the prior). Uses the
+        prior's evaluation log Z (refresh it first).
+        """
+        draw = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.rng)
+        logits = self.decoder_logits(draw.z, training=False)
+        log_px = -self.neg_log_likelihood(logits, x[:, None, :])
+        if self.config.is_struct:
+            return log_px
+        log_pz = -self.prior.energy(draw.z) - self.prior.log_z
+        return log_pz + log_px - draw.log_q
+
+    def generate(self, z):
+        """Mean images sigmoid(logits(z)) for prior samples z [M, n]."""
+        return tf.sigmoid(self.decoder_logits(z, training=False))

@@ -1,0 +1,55 @@
+"""Fully connected networks with batch norm, tanh and L2 weight decay."""
+import keras
+import tensorflow as tf
+
+BN_MOMENTUM = 0.99
+BN_EPSILON = 1e-2
+
+
+def he_initializer(seed):
+    """Variance scaling, fan-in, scale 2 (truncated normal), seeded by the integer `seed`."""
+    return keras.initializers.VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal", seed=seed)
+
+
+def l2_half(tensors):
+    """sum_i 0.5 * ||t_i||^2 over a list of tensors."""
+    return tf.add_n([0.5 * tf.reduce_sum(tf.square(t)) for t in tensors]) if tensors else tf.constant(0.0)
+
+
+class FeedForward(keras.layers.Layer):
+    """Dense -> BN -> tanh for each hidden layer, then an optional linear output layer.
+
+    With `num_outputs=None` the network ends at the last hidden activation (a context
+    network). Layer i's kernel is initialised with seed `seed + i`. `decay_variables` are the kernels and BN gammas (weight decay targets).
+    """
+
+    def __init__(self, num_hidden, num_outputs, seed, name=None):
+        super().__init__(name=name)
+        self.hidden = [
+            (keras.layers.Dense(units, kernel_initializer=he_initializer(seed + i)),
+             keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON))
+            for i, units in enumerate(num_hidden)]
+        self.output_layer = (keras.layers.Dense(num_outputs, kernel_initializer=he_initializer(seed + len(num_hidden)))
+                             if num_outputs is not None else None)
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        for dense, norm in self.hidden:
+            dense.build((None, width))
+            width = dense.units
+            norm.build((None, width))
+        if self.output_layer is not None:
+            self.output_layer.build((None, width))
+        self.output_width = self.output_layer.units if self.output_layer is not None else width
+
+    def call(self, x, training=False):
+        """x: [N, d_in] -> [N, num_outputs] (or [N, num_hidden[-1]])."""
+        h = x
+        for dense, norm in self.hidden:
+            h = tf.tanh(norm(dense(h), training=training))
+        return self.output_layer(h) if self.output_layer is not None else h
+
+    @property
+    def decay_variables(self):
+        dense_layers = [d for d, _ in self.hidden] + ([self.output_layer] if self.output_layer else [])
+        return [d.kernel for d in dense_layers] + [n.gamma for _, n in self.hidden]

@@ -1,0 +1,100 @@
+"""Approximate posteriors q(z|x): the draws they hand to the objective, and the directed one.
+
+Every posterior offers two draws:
+  * `training_draw` -> TrainingDraw, relaxed and differentiable;
+  * `evaluation_draw` -> EvaluationDraw, binary samples with their exact log q(z|x).
+"""
+import typing
+
+import keras
+import tensorflow as tf
+
+from dvae_tf2 import objectives
+from dvae_tf2.networks import FeedForward, he_initializer
+
+
+class TrainingDraw(typing.NamedTuple):
+    """Relaxed posterior samples for N*k rows (row r belongs to example r // k).
+
+    zeta: [N*k, n] relaxed samples fed to the decoder.
+    rb_point: [N*k, n] point where the prior energy is evaluated for the KL's cross-entropy
+      (Rao-Blackwellised: a mean replaces samples wherever the expectation is closed form).
+    neg_entropy: [N*k] estimate of E_q[log q] up to the posterior's log-partition function,
+      carrying the gradient of the entropy term.
+    log_q: [N*k] log q(zeta|x) with q's parameters stopped (IW weights, entropy for struct).
+    """
+    zeta: tf.Tensor
+    rb_point: tf.Tensor
+    neg_entropy: tf.Tensor
+    log_q: tf.Tensor
+
+
+class EvaluationDraw(typing.NamedTuple):
+    """Binary samples z [N, K, n] and log q(z|x) [N, K]."""
+    z: tf.Tensor
+    log_q: tf.Tensor
+
+
+def bernoulli_sample(logits, rng):
+    """Exact binary samples of sigmoid(logits)."""
+    return tf.cast(rng.uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
+
+
+class HierarchicalPosterior(keras.layers.Layer):
+    """Shared-context directed posterior with L groups (DVAE## baselines).
+
+    c(x) is a tanh/BN network on x - m; group i's logits = linear([c(x), zeta_1..zeta_{i-1}]).
+    Groups 1..L/2 form the first RBM half and L/2+1..L the second (L = 1: one group).
+    """
+
+    def __init__(self, num_groups, units_per_group, num_hidden_units, num_hidden_layers, relaxation, seed,
+                 name="hierarchical_posterior"):
+        super().__init__(name=name)
+        self.num_groups = num_groups
+        self.relaxation = relaxation
+        self.context = FeedForward([num_hidden_units] * num_hidden_layers, None, seed, name="context")
+        group_seed = seed + num_hidden_layers
+        self.group_logits = [keras.layers.Dense(units_per_group, kernel_initializer=he_initializer(group_seed + i),
+                                                name=f"group_{i}") for i in range(num_groups)]
+
+    def build(self, input_shape):
+        self.context.build(input_shape)
+        for i, layer in enumerate(self.group_logits):
+            layer.build((None, self.context.output_width + i * layer.units))
+
+    @property
+    def decay_variables(self):
+        return self.context.decay_variables + [d.kernel for d in self.group_logits]
+
+    def _groups(self, x_centered, num_samples, sample_fn, training):
+        """Ancestral pass: returns per-group logits and samples, rows repeated num_samples times."""
+        context = tf.repeat(self.context(x_centered, training=training), num_samples, axis=0)
+        logits, samples = [], []
+        for layer in self.group_logits:
+            group_logits = layer(tf.concat([context] + samples, axis=-1))
+            logits.append(group_logits)
+            samples.append(sample_fn(group_logits))
+        return logits, samples
+
+    def training_draw(self, x_centered, index, num_samples, rng):
+        del index  # directed posteriors keep no per-example state
+        logits, zetas = self._groups(x_centered, num_samples, lambda l: self.relaxation.sample(l, rng), True)
+        means = [tf.sigmoid(l) for l in logits]
+        half = self.num_groups // 2
+        # Cross-entropy E_q[E(z)]: exact at the mean for L = 1; else the first half's samples with
+        # the second half Rao-Blackwellised (E linear in z2 given z1).
+        rb_point = tf.concat(means if self.num_groups == 1 else zetas[:half] + means[half:], axis=-1)
+        all_logits = tf.concat(logits, axis=-1)
+        zeta = tf.concat(zetas, axis=-1)
+        return TrainingDraw(
+            zeta=zeta,
+            rb_point=rb_point,
+            neg_entropy=-objectives.bernoulli_entropy(all_logits),
+            log_q=objectives.bernoulli_log_prob(tf.stop_gradient(all_logits), zeta))
+
+    def evaluation_draw(self, x_centered, num_samples, rng):
+        logits, z = self._groups(x_centered, num_samples, lambda l: bernoulli_sample(l, rng), False)
+        logits, z = tf.concat(logits, axis=-1), tf.concat(z, axis=-1)
+        log_q = objectives.bernoulli_log_prob(logits, z)
+        n = tf.shape(x_centered)[0]
+        return EvaluationDraw(z=tf.reshape(z, [n, num_samples, -1]), log_q=tf.reshape(log_q, [n, num_samples]))

@@ -1,0 +1,103 @@
+"""DVAE## undirected posterior: q(z|x) is an RBM whose parameters an encoder outputs (Algorithm 1)."""
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dvae_tf2 import rbm
+from dvae_tf2.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
+from dvae_tf2.posteriors import EvaluationDraw, TrainingDraw
+from dvae_tf2.relaxations import Relaxation
+from dvae_tf2.samplers import ais, gibbs
+
+COUPLING_SCALE = 1.5     # J = 1.5 BN(W) / sqrt(n1)
+SPIN_TEMPERATURE = 2.0   # t in W = 2 t J, b <- t (b - sum J)
+
+
+def spin_to_binary_params(b1, b2, coupling):
+    """Maps Ising-style (b1, b2, J) to {0,1}-RBM parameters: W = 2tJ, b1 <- t(b1 - J 1), b2 <- t(b2 - J^T 1).
+
+    Shapes: b1 [N, n1], b2 [N, n2], coupling [N, n1, n2] -> RBMParams.
+    """
+    t = SPIN_TEMPERATURE
+    return rbm.RBMParams(b1=t * (b1 - tf.reduce_sum(coupling, axis=2)),
+                         b2=t * (b2 - tf.reduce_sum(coupling, axis=1)),
+                         w=2.0 * t * coupling)
+
+
+def stop_gradient_params(params):
+    return rbm.RBMParams(*[tf.stop_gradient(p) for p in params])
+
+
+class RBMPosterior(keras.layers.Layer):
+    """q(z|x) = RBM(b1(x), b2(x), W(x)) with persistent chains per training example.
+
+    Training (Algorithm 1): gather the example's k chains, run s hard Gibbs sweeps without
+    gradient and store z1 back, then t relaxed (PWL) sweeps whose samples carry the gradient;
+    [sigmoid(a1), zeta2] is the Rao-Blackwellised point of the KL terms.
+    Evaluation: AIS from the biases-only RBM gives samples and log Z_q per example.
+    """
+
+    def __init__(self, config, training_size, seed, name="rbm_posterior"):
+        super().__init__(name=name)
+        self.num_vars1, self.num_vars2 = config.num_vars1, config.num_vars2
+        self.num_gibbs_sweeps = config.num_gibbs_sweeps
+        self.num_relaxed_sweeps = config.num_relaxed_sweeps
+        self.ais_temperatures = config.posterior_ais_temperatures
+        self.relaxation = Relaxation("pwl", config.beta)
+        num_outputs = self.num_vars1 + self.num_vars2 + self.num_vars1 * self.num_vars2
+        self.net = FeedForward([config.num_hidden_units] * config.num_hidden_layers, num_outputs, seed, name="net")
+        self.coupling_norm = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
+                                                             name="coupling_norm")
+        # Persistent chains [training_size, k, n1], int8, uniformly random start.
+        init = np.random.default_rng(seed).integers(
+            0, 2, size=(training_size, config.k, self.num_vars1), dtype=np.int8)
+        self.chains = tf.Variable(init, trainable=False, name="chains")
+
+    def build(self, input_shape):
+        self.net.build(input_shape)
+        self.coupling_norm.build((None, self.num_vars1 * self.num_vars2))
+
+    @property
+    def decay_variables(self):
+        return self.net.decay_variables + [self.coupling_norm.gamma]
+
+    def params(self, x_centered, training):
+        """Per-example RBM parameters for x_centered [N, D] -> RBMParams with batch N."""
+        n1, n2 = self.num_vars1, self.num_vars2
+        out = self.net(x_centered, training=training)
+        raw_coupling = self.coupling_norm(out[:, n1 + n2:], training=training)
+        coupling = tf.reshape(COUPLING_SCALE * raw_coupling / math.sqrt(n1), [-1, n1, n2])
+        return spin_to_binary_params(out[:, :n1], out[:, n1:n1 + n2], coupling)
+
+    def energy(self, params, z):
+        """E(z) for z [N, C, n] under per-example params -> [N, C]."""
+        return rbm.energy(params, z[..., :self.num_vars1], z[..., self.num_vars1:])
+
+    def training_draw(self, x_centered, index, num_samples, rng):
+        params = self.params(x_centered, training=True)
+        frozen = stop_gradient_params(params)
+        z1 = tf.cast(tf.gather(self.chains, index), tf.float32)                       # [N, k, n1]
+        z1, _ = gibbs.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
+        self.chains.scatter_nd_update(index[:, None], tf.cast(z1, tf.int8))
+        state = tf.stop_gradient(z1)
+        relax = lambda logits: self.relaxation.sample(logits, rng)  # noqa: E731
+        for _ in range(self.num_relaxed_sweeps):
+            state, zeta2, q1 = gibbs.relaxed_gibbs_sweep(params, state, relax)
+        zeta = tf.concat([state, zeta2], axis=-1)
+        rb_point = tf.concat([q1, zeta2], axis=-1)
+        rows = [-1, self.num_vars1 + self.num_vars2]
+        return TrainingDraw(
+            zeta=tf.reshape(zeta, rows),
+            rb_point=tf.reshape(rb_point, rows),
+            # E_q[log q] up to -log Z_q, at the Rao-Blackwellised point with q's parameters stopped.
+            neg_entropy=tf.reshape(-self.energy(frozen, rb_point), [-1]),
+            log_q=tf.reshape(-self.energy(frozen, zeta), [-1]))
+
+    def evaluation_draw(self, x_centered, num_samples, rng):
+        params = self.params(x_centered, training=False)
+        result = ais.annealed_log_z(params, num_samples, self.ais_temperatures, rng,
+                                    base_b1=params.b1, base_b2=params.b2)
+        z = tf.concat([result.z1, result.z2], axis=-1)
+        return EvaluationDraw(z=z, log_q=-self.energy(params, z) - result.log_z[:, None])

@@ -1,0 +1,117 @@
+"""log Z of batched RBMs by annealed importance sampling (AIS) or annealed population annealing (PA).
+
+Both anneal linearly, beta_k = k / (M - 1), from a factorised base RBM (W = 0, biases base_b1/base_b2)
+to the target, with z2 marginalised in the weights and one block-Gibbs sweep per temperature.
+"""
+import typing
+
+import tensorflow as tf
+
+from dvae_tf2 import rbm
+from dvae_tf2.samplers import gibbs, resampling
+
+_PA_GROUPS = 16  # independent sub-populations whose spread gives the PA standard error
+
+
+class AISResult(typing.NamedTuple):
+    """Final chain states z1 [B, C, n1], z2 [B, C, n2]; log_z [B] and its stderr [B]; log_weights [B, C]."""
+    z1: tf.Tensor
+    z2: tf.Tensor
+    log_z: tf.Tensor
+    log_z_stderr: tf.Tensor
+    log_weights: tf.Tensor
+
+
+def _num_groups(num_chains):
+    """Largest divisor of num_chains that is <= _PA_GROUPS and leaves >= 2 chains per group."""
+    return max(g for g in range(1, _PA_GROUPS + 1) if num_chains % g == 0 and num_chains // g >= 2)
+
+
+@tf.function(jit_compile=True)
+def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_groups, resample):
+    """Runs the schedule from base samples z1 [B, C, n1].
+
+    Chains are split into G = num_groups groups of K; with `resample`, a group is resampled
+    systematically when its ESS fraction drops below 1/2. Returns (z1, z2, log_w [B, G, K],
+    log_ratio [B, G]) with log_ratio = sum_k log(sum w_k / sum w_{k-1}) per group, the log of
+    that group's estimate of Z / Z_base.
+    """
+    batch, chains, n2 = tf.shape(z1)[0], z1.shape[1], params.b2.shape[-1]
+    beta_step = 1.0 / tf.cast(num_temperatures - 1, tf.float32)
+
+    def step(k, z1, z2, log_w, log_ratio):
+        seed_k = tf.random.experimental.stateless_fold_in(seed, k)
+        beta_prev, beta = tf.cast(k - 1, tf.float32) * beta_step, tf.cast(k, tf.float32) * beta_step
+        prev = rbm.interpolate(base_b1, base_b2, params, beta_prev)
+        cur = rbm.interpolate(base_b1, base_b2, params, beta)
+        field = tf.linalg.matmul(z1, params.w)  # z1 W, shared by both free energies and the z2 update
+        logits2_prev = prev.b2[:, None, :] + beta_prev * field
+        logits2 = cur.b2[:, None, :] + beta * field
+        # log p~_k(z1) - log p~_{k-1}(z1) = F_{k-1}(z1) - F_k(z1)
+        increment = rbm.free_energy(prev, z1, logits2_prev) - rbm.free_energy(cur, z1, logits2)
+        new_log_w = log_w + tf.reshape(increment, tf.shape(log_w))
+        log_ratio += tf.reduce_logsumexp(new_log_w, -1) - tf.reduce_logsumexp(log_w, -1)
+        if resample:
+            (z1, logits2), new_log_w = _resample_low_ess(
+                [z1, logits2], new_log_w, tf.random.experimental.stateless_fold_in(seed_k, 2))
+        z2 = gibbs.stateless_bernoulli_sample(logits2, tf.random.experimental.stateless_fold_in(seed_k, 0))
+        z1 = gibbs.stateless_bernoulli_sample(rbm.logits_z1_given_z2(cur, z2),
+                                              tf.random.experimental.stateless_fold_in(seed_k, 1))
+        return k + 1, z1, z2, new_log_w, log_ratio
+
+    _, z1, z2, log_w, log_ratio = tf.while_loop(
+        lambda k, *_: k < num_temperatures, step,
+        (tf.constant(1), z1, tf.zeros([batch, chains, n2]), tf.zeros([batch, num_groups, chains // num_groups]),
+         tf.zeros([batch, num_groups])))
+    return z1, z2, log_w, log_ratio
+
+
+def _resample_low_ess(states, log_w, seed):
+    """Systematically resamples, within each group, the groups of log_w [B, G, K] whose ESS < 1/2.
+
+    states: tensors [B, G*K, n] moved with their chains; resampled groups get uniform weights.
+    Returns (states, log_w).
+    """
+    per_group = log_w.shape[-1]
+    low = resampling.ess_fraction(log_w) < 0.5  # [B, G]
+
+    def resample():
+        flat_log_w = tf.reshape(log_w, [-1, per_group])
+        index = resampling.systematic_indices(flat_log_w, tf.random.stateless_uniform(tf.shape(flat_log_w)[:1], seed))
+        index = tf.where(tf.reshape(low, [-1, 1]), index, tf.range(per_group)[None, :])
+        new_states = [tf.reshape(tf.gather(tf.reshape(s, [-1, per_group, s.shape[-1]]), index, batch_dims=1),
+                                 tf.shape(s)) for s in states]
+        return new_states, tf.where(low[..., None], tf.zeros_like(log_w), log_w)
+
+    return tf.cond(tf.reduce_any(low), resample, lambda: (states, log_w))
+
+
+def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base_b2=None, method="ais"):
+    """Estimates log Z of B RBMs (params: RBMParams [B, ...]) with num_chains chains each.
+
+    num_temperatures = M >= 2 linear temperatures from the base RBM (base_b1 [B, n1], base_b2 [B, n2],
+    W = 0; None = zeros = uniform). method 'ais': log Z = log Z_base + logmeanexp(log w), delta-method
+    stderr. method 'pa': resample (systematic) when the ESS fraction < 1/2, within each of up to 16
+    sub-populations; log Z from the mean of their Z estimates, stderr from their spread.
+    rng (tf.random.Generator) supplies one seed. Returns AISResult (final states are not exact samples).
+    """
+    if method not in ("ais", "pa"):
+        raise ValueError(f"method must be 'ais' or 'pa', got {method!r}")
+    if num_temperatures < 2:
+        raise ValueError(f"num_temperatures must be >= 2, got {num_temperatures}")
+    params = rbm.RBMParams(*[tf.stop_gradient(tf.convert_to_tensor(t, tf.float32)) for t in params])
+    base_b1 = tf.zeros_like(params.b1) if base_b1 is None else tf.convert_to_tensor(base_b1, tf.float32)
+    base_b2 = tf.zeros_like(params.b2) if base_b2 is None else tf.convert_to_tensor(base_b2, tf.float32)
+    base_b1, base_b2 = tf.stop_gradient(base_b1), tf.stop_gradient(base_b2)
+    seeds = rng.make_seeds(2)
+    batch = tf.shape(params.b1)[0]
+    z1 = gibbs.stateless_bernoulli_sample(tf.tile(base_b1[:, None, :], [1, num_chains, 1]), seeds[:, 0])  # exact base
+    num_groups = _num_groups(num_chains) if method == "pa" else 1
+    z1, z2, log_w, log_ratio = _anneal(params, base_b1, base_b2, z1, tf.constant(num_temperatures), seeds[:, 1],
+                                       num_groups, method == "pa")
+    log_z_base = rbm.factorised_log_z(base_b1, base_b2)
+    if method == "ais":
+        log_mean, stderr = resampling.log_mean_exp_and_stderr(log_w[:, 0], axis=-1)
+    else:
+        log_mean, stderr = resampling.log_mean_exp_and_stderr(log_ratio, axis=-1)
+    return AISResult(z1, z2, log_z_base + log_mean, stderr, tf.reshape(log_w, [batch, num_chains]))

@@ -1,0 +1,65 @@
+"""Population annealing that follows the prior's parameters from one training step to the next."""
+import math
+
+import tensorflow as tf
+
+from dvae_tf2 import rbm
+from dvae_tf2.samplers import gibbs, resampling
+from dvae_tf2.samplers.pcd import SamplerOutput, uniform_chains
+
+
+class PopulationAnnealingSampler(tf.Module):
+    """A weighted population of C states z1 (z2 is re-sampled given z1) tracking p_theta and log Z_theta.
+
+    Starts at theta = 0 (uniform population, log Z = (n1 + n2) log 2). Each `sample(theta)`:
+    reweight by p_theta / p_theta_old, update log Z, resample systematically if the ESS fraction
+    is below `resample_threshold`, run num_sweeps Gibbs sweeps at theta. The returned samples are
+    unweighted: the population itself when its weights are uniform, otherwise a systematically
+    resampled copy (the population keeps its weights).
+    """
+
+    def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, resample_threshold=0.5, seed=0,
+                 name=None):
+        super().__init__(name=name)
+        self.num_sweeps = num_sweeps
+        self.resample_threshold = resample_threshold
+        self.rng = tf.random.Generator.from_seed(seed)
+        self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
+        self.log_weights = tf.Variable(tf.zeros([1, num_chains]), trainable=False, name="log_weights")
+        self.b1_old = tf.Variable(tf.zeros([1, num_vars1]), trainable=False, name="b1_old")
+        self.b2_old = tf.Variable(tf.zeros([1, num_vars2]), trainable=False, name="b2_old")
+        self.w_old = tf.Variable(tf.zeros([1, num_vars1, num_vars2]), trainable=False, name="w_old")
+        self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
+
+    def reset_log_z(self, value):
+        """Overwrites the running log Z (e.g. with a fresh AIS estimate)."""
+        self.log_z.assign(value)
+
+    def _resample(self, log_weights, states):
+        """Systematic resampling of the [1, C, n] tensors in `states` by log_weights [1, C]."""
+        index = resampling.systematic_indices(log_weights, self.rng.uniform([1]))
+        return [tf.gather(s, index, batch_dims=1) for s in states]
+
+    def sample(self, params):
+        """One step at params (RBMParams, B = 1) -> SamplerOutput with the updated log Z and the ESS."""
+        params = tf.nest.map_structure(tf.stop_gradient, params)
+        old = rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
+        z1, log_w_old = self.z1, self.log_weights
+        log_w = log_w_old + rbm.free_energy(old, z1) - rbm.free_energy(params, z1)  # w *= p~_new(z1) / p~_old(z1)
+        # Z_new / Z_old = sum w_old r / sum w_old, r = p~_new / p~_old.
+        log_z = self.log_z + tf.reduce_logsumexp(log_w) - tf.reduce_logsumexp(log_w_old)
+        ess = resampling.ess_fraction(log_w)[0]
+        z1, log_w = tf.cond(ess < self.resample_threshold,
+                            lambda: (self._resample(log_w, [z1])[0], tf.zeros_like(log_w)),
+                            lambda: (z1, log_w))
+        z1, z2 = gibbs.hard_gibbs_sweeps(params, z1, self.num_sweeps, self.rng)
+        self.z1.assign(z1)
+        self.log_weights.assign(log_w)
+        self.b1_old.assign(params.b1)
+        self.b2_old.assign(params.b2)
+        self.w_old.assign(params.w)
+        self.log_z.assign(log_z)
+        z1, z2 = tf.cond(tf.reduce_all(tf.equal(log_w, log_w[:, :1])),
+                         lambda: (z1, z2),
+                         lambda: tuple(self._resample(log_w, [z1, z2])))
+        return SamplerOutput(z1, z2, log_z=tf.identity(log_z), ess=ess)

@@ -1,0 +1,57 @@
+"""Command line: the legacy DVAE## invocation parses; bad values fail naming the flag."""
+import os
+
+import pytest
+from absl import flags
+
+import flags as dvae_flags
+
+LEGACY_EXAMPLE = ["main.py", "--log_dir=/tmp/logs", "--data_dir=/tmp/data", "--L=1", "--baseline=rbm_post",
+                  "--dateset=binarized_mnist", "--experiment=vae", "--k=1", "--num_latents=200"]
+
+
+def _parse(argv):
+    fv = flags.FlagValues()
+    dvae_flags.define_flags(fv)
+    fv(argv)
+    return dvae_flags.config_from_flags(fv)
+
+
+def test_legacy_readme_example_builds_the_legacy_config():
+    config = _parse(LEGACY_EXAMPLE)
+    assert (config.dataset, config.baseline, config.num_groups, config.k, config.num_latents) == (
+        "binarized_mnist", "rbm_post", 1, 1, 200)
+    assert config.beta == 4.0 and config.base_lr == 3e-3 and config.prior_sampler == "pa"
+    assert config.num_train_iter == 1_000_000 and config.eval_every == 20000 and config.eval_iw_samples == 4000
+    assert config.run_dir == os.path.join("/tmp/logs", "binarized_mnist", "vae", "200", "rbm_post", "1", "1")
+
+
+def test_defaults_follow_dataset_experiment_and_length():
+    config = _parse(["main.py", "--baseline=pwl_relax", "--dataset=omniglot", "--experiment=struct",
+                     "--num_train_iter=50000", "--qupa=false"])
+    assert config.beta == 3.0 and config.base_lr == 3e-4 and config.num_hidden_layers == 1
+    assert config.eval_every == 10000 and config.prior_sampler == "pcd"
+    assert _parse(["main.py", "--baseline=gsm_relax", "--beta=7"]).beta == 7.0
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--baseline=foo"], "baseline"),
+    (["--dataset=mnist"], "dataset"),
+    (["--experiment=gan"], "experiment"),
+    (["--k=0"], "k"),
+])
+def test_bad_enum_and_range_values_name_the_flag(argv, message):
+    with pytest.raises(flags.IllegalFlagValueError, match=message):
+        _parse(["main.py"] + argv)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--baseline=pwl_relax", "--L=3"], r"--L=3 is invalid; valid values: 1, 2, 4"),
+    (["--baseline=rbm_post", "--L=2"], r"--L=2 is invalid with --baseline=rbm_post"),
+    (["--baseline=pwl_relax", "--dateset=mnist"], r"--dateset='mnist' is invalid; valid values: binarized_mnist"),
+    (["--baseline=pwl_relax", "--L=4", "--num_latents=202"], r"--num_latents=202"),
+    (["--baseline=dvaes_power"], r"dvaes_power .* not implemented"),
+])
+def test_bad_combinations_fail_with_the_valid_values(argv, message):
+    with pytest.raises(ValueError, match=message):
+        _parse(["main.py"] + argv)

@@ -1,0 +1,93 @@
+"""Relaxed Bernoulli samples against their closed-form CDFs and derivatives."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dvae_tf2 import relaxations
+
+NUM = 200_000
+
+
+def _empirical_cdf(samples, grid):
+    return np.array([(samples <= v).mean() for v in grid])
+
+
+@pytest.mark.parametrize("logit,beta", [(-1.5, 4.0), (0.3, 4.0), (2.0, 3.0), (0.0, 1.0)])
+def test_pwl_samples_follow_closed_form_cdf(logit, beta):
+    rng = tf.random.Generator.from_seed(1)
+    logits = tf.fill([NUM], logit)
+    zeta = relaxations.Relaxation("pwl", beta).sample(logits, rng).numpy()
+    grid = np.linspace(0.0, 0.99, 23)
+    expected = relaxations.pwl_cdf(tf.constant(grid, tf.float32), tf.fill([len(grid)], logit), beta).numpy()
+    # Independent check of the closed form itself: P(zeta = 0) = P(u <= 1 - q - 0.5 / s).
+    q = 1 / (1 + np.exp(-logit))
+    s = beta / (4 * (q * (1 - q) + 0.01))
+    assert expected[0] == pytest.approx(np.clip(1 - q - 0.5 / s, 0, 1), abs=1e-6)
+    # DKW bound: sup |F_n - F| <= 0.005 with overwhelming probability at n = 2e5.
+    np.testing.assert_allclose(_empirical_cdf(zeta, grid), expected, atol=0.006)
+    assert zeta.min() >= 0.0 and zeta.max() <= 1.0
+
+
+@pytest.mark.parametrize("logit,beta", [(-1.0, 10.0), (0.5, 10.0), (1.0, 2.0)])
+def test_concrete_samples_follow_closed_form_cdf(logit, beta):
+    rng = tf.random.Generator.from_seed(2)
+    zeta = relaxations.Relaxation("concrete", beta).sample(tf.fill([NUM], logit), rng).numpy()
+    grid = np.linspace(0.01, 0.99, 25)
+    # P(sigmoid(beta (l + L)) <= v) = sigmoid(logit(v) / beta - l) for logistic L.
+    expected = 1 / (1 + np.exp(-(np.log(grid / (1 - grid)) / beta - logit)))
+    np.testing.assert_allclose(_empirical_cdf(zeta, grid), expected, atol=0.006)
+    np.testing.assert_allclose(
+        relaxations.concrete_cdf(tf.constant(grid, tf.float32), tf.fill([len(grid)], logit), beta).numpy(),
+        expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", relaxations.RELAXATIONS)
+def test_relaxations_concentrate_on_bernoulli_for_large_beta(name):
+    rng = tf.random.Generator.from_seed(3)
+    logits = tf.constant(np.repeat([-2.0, -0.5, 0.0, 1.2], 50_000), tf.float32)
+    zeta = relaxations.Relaxation(name, 200.0).sample(logits, rng).numpy().reshape(4, -1)
+    q = 1 / (1 + np.exp(-np.array([-2.0, -0.5, 0.0, 1.2])))
+    assert np.mean(np.minimum(zeta, 1 - zeta) < 0.05) > 0.97
+    np.testing.assert_allclose((zeta > 0.5).mean(axis=1), q, atol=0.01)
+
+
+def test_pwl_pathwise_gradient_matches_finite_differences():
+    logits = tf.constant(np.linspace(-3, 3, 41), tf.float32)
+    u = tf.constant(np.random.default_rng(0).uniform(size=41), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        zeta = relaxations.pwl_relax(logits, 4.0, u)
+    grad = tape.gradient(zeta, logits).numpy()
+    eps = 1e-3
+    numeric = ((relaxations.pwl_relax(tf.cast(logits, tf.float64) + eps, 4.0, tf.cast(u, tf.float64))
+                - relaxations.pwl_relax(tf.cast(logits, tf.float64) - eps, 4.0, tf.cast(u, tf.float64)))
+               / (2 * eps)).numpy()
+    interior = (zeta.numpy() > 1e-3) & (zeta.numpy() < 1 - 1e-3)
+    assert interior.sum() > 5
+    np.testing.assert_allclose(grad[interior], numeric[interior], rtol=2e-3, atol=2e-3)
+    np.testing.assert_array_equal(grad[~interior], 0.0)
+
+
+def test_pwl_mean_gradient_matches_derivative_of_expectation():
+    # d/dl E[zeta] by the pathwise estimator equals the derivative of E[zeta] = 1 - int_0^1 F(v) dv.
+    beta, logit = 4.0, 0.4
+    grid = np.linspace(0, 1, 20001)
+
+    def expectation(l):
+        return 1 - np.trapezoid(relaxations.pwl_cdf(tf.constant(grid, tf.float64),
+                                                    tf.fill([len(grid)], tf.constant(l, tf.float64)), beta).numpy(),
+                                grid)
+
+    analytic = (expectation(logit + 1e-4) - expectation(logit - 1e-4)) / 2e-4
+    logits = tf.fill([400_000], tf.constant(logit))
+    u = tf.random.stateless_uniform([400_000], seed=[4, 2])
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        mean = tf.reduce_sum(relaxations.pwl_relax(logits, beta, u))
+    estimate = tape.gradient(mean, logits).numpy().mean()
+    assert estimate == pytest.approx(analytic, abs=0.01)
+
+
+def test_unknown_relaxation_is_rejected():
+    with pytest.raises(ValueError, match="valid: 'pwl', 'concrete'"):
+        relaxations.Relaxation("gumbel", 1.0).sample(tf.zeros([2]), tf.random.Generator.from_seed(0))

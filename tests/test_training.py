@@ -1,0 +1,90 @@
+"""End-to-end: short real training runs on binarized MNIST (marked slow; they run in CI)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dvae_tf2 import data
+from dvae_tf2.config import Config
+from dvae_tf2.train import CheckpointMismatchError, Trainer
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def mnist(shared_data_dir):
+    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+
+
+def _config(log_dir, data_dir, **overrides):
+    base = dict(log_dir=str(log_dir), data_dir=data_dir, baseline="pwl_relax", num_latents=40, num_hidden_units=64,
+                num_train_iter=400, eval_every=200, num_prior_samples=100, num_prior_sweeps=5,
+                prior_ais_chains=128, prior_ais_temperatures=300, posterior_ais_temperatures=50,
+                eval_iw_samples=20, val_stride=50, test_subset=200, summary_every=100, seed=5)
+    base.update(overrides)
+    return Config(**base).validate()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("baseline", ["pwl_relax", "rbm_post"])
+def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, baseline):
+    config = _config(tmp_path, shared_data_dir, baseline=baseline)
+    trainer = Trainer(config, mnist)
+    trainer.refresh_prior_log_z()
+    before = trainer.evaluate(mnist.valid[::50], config.eval_iw_samples, "initial")
+    results = trainer.train()
+    assert results["val_neg_ll"] < before.neg_ll - 100, (before, results)
+    assert results["test_neg_ll"] <= results["test_neg_elbo"] + 1e-3
+    assert 60 < results["test_neg_ll"] < 250
+    saved = json.load(open(os.path.join(config.run_dir, "results.json")))
+    for key in ("config", "steps", "wall_time_s", "val_neg_elbo", "val_neg_ll", "test_neg_elbo", "test_neg_ll",
+                "prior_log_z"):
+        assert key in saved
+    assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
+    events = [f for f in os.listdir(config.run_dir) if f.startswith("events.out.tfevents")]
+    assert events and os.path.exists(os.path.join(config.run_dir, "samples.png"))
+
+
+@pytest.mark.slow
+def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist):
+    straight = Trainer(_config(tmp_path / "a", shared_data_dir, num_train_iter=40, eval_every=20), mnist)
+    straight.train(until_step=40 - 1)
+    config_b = _config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20)
+    Trainer(config_b, mnist).train(until_step=25)
+    resumed = Trainer(config_b, mnist, resume=True)
+    assert resumed.step == 25
+    resumed.train(until_step=40 - 1)
+    def state(trainer):
+        model = trainer.model
+        return ([np.asarray(v) for v in model.encoder_variables + model.decoder_variables]
+                + [v.numpy() for v in model.prior.sampler.variables])
+
+    for a, b in zip(state(straight), state(resumed), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(CheckpointMismatchError, match="k: saved 1 vs requested 2"):
+        Trainer(_config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20, k=2), mnist,
+                resume=True)
+    with pytest.raises(FileExistsError, match="--resume"):
+        Trainer(config_b, mnist)
+
+
+@pytest.mark.slow
+def test_legacy_readme_command_runs_verbatim(tmp_path, shared_data_dir):
+    command = [sys.executable, "main.py", f"--log_dir={tmp_path}", f"--data_dir={shared_data_dir}", "--L=1",
+               "--baseline=pwl_relax", "--dateset=binarized_mnist", "--experiment=vae", "--k=1",
+               "--num_latents=200", "--num_train_iter=30", "--eval_iw_samples=10", "--val_stride=100",
+               "--test_subset=100", "--num_prior_samples=100", "--prior_ais_temperatures=200",
+               "--prior_ais_chains=64", "--num_prior_sweeps=3"]
+    run = subprocess.run(command, cwd=_REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "--dateset is a misspelling" in run.stderr
+    results = json.load(open(tmp_path / "binarized_mnist/vae/200/pwl_relax/1/1/results.json"))
+    assert results["steps"] == 30 and np.isfinite(results["test_neg_ll"])
+
+    bad = subprocess.run([sys.executable, "main.py", "--baseline=pwl_relax", "--L=3"], cwd=_REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "--L=3 is invalid; valid values: 1, 2, 4" in bad.stderr
