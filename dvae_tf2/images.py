@@ -1,10 +1,11 @@
 """Image grids for TensorBoard and for files in the run directory."""
-import numpy as np
 import tensorflow as tf
 
 
 def tile(images, rows, cols, height=28, width=28):
     """[rows*cols, height*width] in [0, 1] -> [1, rows*height, cols*width, 1] grid."""
+    if images.shape[0] is not None and images.shape[0] < rows * cols:
+        raise ValueError(f"a {rows}x{cols} grid needs {rows * cols} images, got {images.shape[0]}")
     grid = tf.reshape(images[: rows * cols], [rows, cols, height, width])
     grid = tf.transpose(grid, [0, 2, 1, 3])
     return tf.reshape(grid, [1, rows * height, cols * width, 1])
@@ -20,7 +21,3 @@ def save_png(grid, path):
     """Writes a [1, H, W, 1] grid in [0, 1] as an 8-bit PNG."""
     data = tf.image.encode_png(tf.cast(tf.round(tf.clip_by_value(grid[0], 0.0, 1.0) * 255), tf.uint8))
     tf.io.write_file(path, data)
-
-
-def as_numpy_grid(grid):
-    return np.asarray(grid)[0, :, :, 0]

@@ -124,7 +124,8 @@ class Trainer:
             tf.summary.image("val/reconstruction", images.side_by_side(x, recon), step=step)
             if ais_result is not None:
                 z = tf.concat([ais_result.z1[0], ais_result.z2[0]], axis=-1)[:100]
-                grid = images.tile(self.model.generate(z), 10, 10)
+                cols = min(10, len(z))
+                grid = images.tile(self.model.generate(z), len(z) // cols, cols)   # 10x10 unless fewer chains
                 tf.summary.image("samples/generated", grid, step=step)
                 images.save_png(grid, os.path.join(self.run_dir, "samples.png"))
                 tf.summary.histogram("prior/w", self.model.prior.w, step=step)

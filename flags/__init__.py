@@ -13,6 +13,10 @@ FLAGS = flags.FLAGS
 def define_flags(flag_values=FLAGS):
     """Defines every flag of main.py into `flag_values` (call once, at import of main)."""
     fv = dict(flag_values=flag_values)
+    if "log_dir" in flag_values:
+        # absl.logging owns a --log_dir (where log files go); the legacy flag of the same name is the run
+        # root. Ours replaces it; absl then writes any log files under the run root too.
+        delattr(flag_values, "log_dir")
     # Legacy DVAE## flags (same names, defaults and meaning).
     flags.DEFINE_string("data_dir", "./data", "Directory holding (or receiving) the datasets.", **fv)
     flags.DEFINE_string("log_dir", "./logs", "Root of the run directories (checkpoints, TensorBoard, results).", **fv)

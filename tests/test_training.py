@@ -37,7 +37,7 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
     trainer.refresh_prior_log_z()
     before = trainer.evaluate(mnist.valid[::50], config.eval_iw_samples, "initial")
     results = trainer.train()
-    assert results["val_neg_ll"] < before.neg_ll - 100, (before, results)
+    assert results["val_neg_ll"] < before.neg_ll - 50, (before, results)
     assert results["test_neg_ll"] <= results["test_neg_elbo"] + 1e-3
     assert 60 < results["test_neg_ll"] < 250
     saved = json.load(open(os.path.join(config.run_dir, "results.json")))
@@ -65,9 +65,9 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist)
 
     for a, b in zip(state(straight), state(resumed), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    with pytest.raises(CheckpointMismatchError, match="k: saved 1 vs requested 2"):
-        Trainer(_config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20, k=2), mnist,
-                resume=True)
+    with pytest.raises(CheckpointMismatchError, match="num_hidden_units: saved 64 vs requested 32"):
+        Trainer(_config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20, num_hidden_units=32),
+                mnist, resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
         Trainer(config_b, mnist)
 
