@@ -11,7 +11,6 @@ same batches as an uninterrupted one.
 import dataclasses
 import functools
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -20,6 +19,8 @@ import numpy as np
 import scipy.io
 import tensorflow as tf
 from absl import logging
+
+from dvae_tf2 import atomic_io
 
 DATASETS = ("binarized_mnist", "omniglot")
 NUM_PIXELS = 784
@@ -56,20 +57,6 @@ class DataSplits:
 # --------------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------------
-def _atomic_write(path, write_fn):
-    """Calls write_fn(tmp_path) on a temporary file beside `path`, then renames it into place."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".part")
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _download(url, path, description):
     """Downloads url to path atomically; DatasetError (naming path and url) on failure."""
     logging.info("downloading %s from %s", description, url)
@@ -80,7 +67,7 @@ def _download(url, path, description):
                 out.write(chunk)
 
     try:
-        _atomic_write(path, fetch)
+        atomic_io.atomic_write(path, fetch)
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise DatasetError(f"{description} is missing: expected {path}, and downloading it from {url} failed "
                            f"({e}). Download it by hand and place it there, or point --data_dir at a "
@@ -99,7 +86,10 @@ def _check_images(images, path, binary):
 def _amat_to_npz(amat_path, npz_path):
     images = np.loadtxt(amat_path, dtype=np.float64)
     _check_images(images, amat_path, binary=True)
-    _atomic_write(npz_path, lambda tmp: np.savez_compressed(open(tmp, "wb"), images.astype(np.uint8)))
+    def save(tmp):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, images.astype(np.uint8))
+    atomic_io.atomic_write(npz_path, save)
 
 
 def _mnist_split(data_dir, split, download):

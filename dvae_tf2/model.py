@@ -26,6 +26,7 @@ class TrainingLosses(typing.NamedTuple):
     prior_log_z: tf.Tensor
     sampler_ess: tf.Tensor
     reconstruction_probs: tf.Tensor   # [N, input_size] sigmoid of the decoder for the first sample
+    log_weights: tf.Tensor      # [N, k] (annealed) log importance weights, carrying gradients
 
 
 def structure_mask(input_size):
@@ -142,7 +143,8 @@ class DVAE(tf.Module):
             loss_p=loss_p, loss_q=loss_q, objective=objective, reconstruction=tf.reduce_mean(cost),
             kl=tf.reduce_mean(kl), weight_decay=self.weight_decay(), coefficient=coeff,
             prior_log_z=tf.stop_gradient(log_z), sampler_ess=ess,
-            reconstruction_probs=tf.sigmoid(tf.reshape(logits, [n, k, -1])[:, 0]))
+            reconstruction_probs=tf.sigmoid(tf.reshape(logits, [n, k, -1])[:, 0]),
+            log_weights=tf.reshape(log_w, [n, k]))
 
     # ----------------------------------------------------------------------------------------------
     def log_importance_weights(self, x, num_samples):

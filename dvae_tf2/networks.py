@@ -25,16 +25,25 @@ class FeedForward(keras.layers.Layer):
 
     def __init__(self, num_hidden, num_outputs, seed, name=None):
         super().__init__(name=name)
-        self.hidden = [
-            (keras.layers.Dense(units, kernel_initializer=he_initializer(seed + i)),
-             keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON))
-            for i, units in enumerate(num_hidden)]
+        self.num_hidden_layers = len(num_hidden)
+        for i, units in enumerate(num_hidden):
+            setattr(self, f"dense_{i}", keras.layers.Dense(units, kernel_initializer=he_initializer(seed + i)))
+            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON))
         self.output_layer = (keras.layers.Dense(num_outputs, kernel_initializer=he_initializer(seed + len(num_hidden)))
                              if num_outputs is not None else None)
 
+    # Keras 3 leaves layers held in lists out of tf.train.Checkpoint, so each layer is an attribute.
+    @property
+    def dense_layers(self):
+        return [getattr(self, f"dense_{i}") for i in range(self.num_hidden_layers)]
+
+    @property
+    def norm_layers(self):
+        return [getattr(self, f"norm_{i}") for i in range(self.num_hidden_layers)]
+
     def build(self, input_shape):
         width = input_shape[-1]
-        for dense, norm in self.hidden:
+        for dense, norm in zip(self.dense_layers, self.norm_layers):
             dense.build((None, width))
             width = dense.units
             norm.build((None, width))
@@ -45,11 +54,11 @@ class FeedForward(keras.layers.Layer):
     def call(self, x, training=False):
         """x: [N, d_in] -> [N, num_outputs] (or [N, num_hidden[-1]])."""
         h = x
-        for dense, norm in self.hidden:
+        for dense, norm in zip(self.dense_layers, self.norm_layers):
             h = tf.tanh(norm(dense(h), training=training))
         return self.output_layer(h) if self.output_layer is not None else h
 
     @property
     def decay_variables(self):
-        dense_layers = [d for d, _ in self.hidden] + ([self.output_layer] if self.output_layer else [])
-        return [d.kernel for d in dense_layers] + [n.gamma for _, n in self.hidden]
+        dense_layers = self.dense_layers + ([self.output_layer] if self.output_layer else [])
+        return [d.kernel for d in dense_layers] + [n.gamma for n in self.norm_layers]

@@ -54,8 +54,14 @@ class HierarchicalPosterior(keras.layers.Layer):
         self.relaxation = relaxation
         self.context = FeedForward([num_hidden_units] * num_hidden_layers, None, seed, name="context")
         group_seed = seed + num_hidden_layers
-        self.group_logits = [keras.layers.Dense(units_per_group, kernel_initializer=he_initializer(group_seed + i),
-                                                name=f"group_{i}") for i in range(num_groups)]
+        for i in range(num_groups):   # attributes, not a list: Keras 3 checkpoints skip layers in lists
+            setattr(self, f"group_{i}", keras.layers.Dense(units_per_group, name=f"group_{i}",
+                                                           kernel_initializer=he_initializer(group_seed + i)))
+
+    @property
+    def group_logits(self):
+        """The L linear layers giving each group's logits from [c(x), zeta_<i]."""
+        return [getattr(self, f"group_{i}") for i in range(self.num_groups)]
 
     def build(self, input_shape):
         self.context.build(input_shape)

@@ -2,7 +2,6 @@
 import dataclasses
 import json
 import os
-import tempfile
 import time
 
 import keras
@@ -10,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import data, images, objectives
+from dvae_tf2 import atomic_io, data, images, objectives
+from dvae_tf2.config import Config
 from dvae_tf2.evaluation import Evaluator
 from dvae_tf2.model import DVAE
 
@@ -23,13 +23,27 @@ class CheckpointMismatchError(ValueError):
     """Raised when resuming a run whose saved configuration differs from the requested one."""
 
 
-def write_json_atomic(path, obj):
-    """Writes JSON to `path` through a temporary file and a rename."""
-    directory = os.path.dirname(path) or "."
-    with tempfile.NamedTemporaryFile("w", dir=directory, suffix=".tmp", delete=False) as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        tmp = f.name
-    os.replace(tmp, path)
+def load_run_config(run_dir):
+    """The Config saved in a run directory (config.json)."""
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run_dir} is not a run directory: {path} is missing")
+    with open(path) as f:
+        return Config(**json.load(f)).validate()
+
+
+def restore_best_model(config, splits):
+    """Builds the run's model and restores its best checkpoint (by validation NLL) -> (DVAE, step)."""
+    model = DVAE(config, splits.train_mean, len(splits.train))
+    best_dir = os.path.join(config.run_dir, "checkpoints", "best")
+    path = tf.train.latest_checkpoint(best_dir)
+    if path is None:
+        raise FileNotFoundError(f"no best checkpoint under {best_dir}")
+    step = tf.Variable(0, dtype=tf.int64)
+    optimizer = tf.train.Checkpoint(_iterations=step)   # only the step counter of the saved Keras optimizer
+    tf.train.Checkpoint(model=model, optimizer=optimizer).restore(path).expect_partial() \
+        .assert_existing_objects_matched()
+    return model, int(step.numpy())
 
 
 class Trainer:
@@ -78,7 +92,7 @@ class Trainer:
         elif self.latest.latest_checkpoint is not None:
             raise FileExistsError(f"{self.run_dir} already holds a run; pass --resume to continue it "
                                   "or choose another --log_dir")
-        write_json_atomic(config_path, current)
+        atomic_io.write_json(config_path, current)
 
     @property
     def step(self):
@@ -239,5 +253,5 @@ class Trainer:
             "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z),
             "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr),
         }
-        write_json_atomic(os.path.join(self.run_dir, "results.json"), results)
+        atomic_io.write_json(os.path.join(self.run_dir, "results.json"), results)
         return results

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import objectives, rbm
+from dvae_tf2 import objectives, rbm, rbm_posterior
 from dvae_tf2.rbm_posterior import spin_to_binary_params
 from dvae_tf2.samplers import exact
-from tests.tiny_models import all_states, exact_log_joint, exact_prior_log_z, make_tiny_model, tiny_config
+from tests.tiny_models import (all_model_variables, all_states, exact_log_joint, exact_prior_log_z, make_tiny_model,
+                               tiny_config)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,12 @@ def test_iw_estimate_with_posterior_ais_converges_to_exact_log_px(images):
     iw = objectives.iw_bound(log_w).numpy()
     assert np.all(np.abs(iw - (exact_log_px - chi2 / (2 * k))) < 5 * np.sqrt(chi2 / k) + 0.02), chi2
     assert np.all(iw > exact_elbo + 0.5 * (exact_log_px - exact_elbo))
+    # Same samples with the exact log Z_q in place of the AIS one: the same limit.
+    draw = model.encoder.evaluation_draw(model.encoder_input(images), k, model.rng)
+    z = draw.z.numpy()
+    state = (z * 2 ** np.arange(z.shape[-1] - 1, -1, -1)).sum(-1).astype(int)
+    iw_exact_z = objectives.iw_bound(tf.constant(np.take_along_axis(joint - log_q, state, axis=1))).numpy()
+    assert np.all(np.abs(iw_exact_z - (exact_log_px - chi2 / (2 * k))) < 5 * np.sqrt(chi2 / k) + 0.02), chi2
 
 
 def test_kl_terms_average_to_exact_kl_in_the_hard_limit(images):
@@ -97,6 +104,14 @@ def test_kl_terms_average_to_exact_kl_in_the_hard_limit(images):
     kl_term = kl_term + log_z - np.asarray(log_zq)[:, None]
     stderr = kl_term.std(axis=1) / np.sqrt(kl_term.shape[1])
     assert np.all(np.abs(kl_term.mean(axis=1) - exact_kl) < 4 * stderr + 0.02)
+    # The relaxed samples (one PWL sweep from the chains) follow q's marginals, as the hard chains do.
+    marginals = np.exp(log_q) @ all_states()
+    zeta = draw.zeta.numpy().reshape(len(images), config.k, -1)
+    chains = model.encoder.chains.numpy()[: len(images)].astype(np.float32)
+    bound = 5 * np.sqrt(marginals * (1 - marginals) / config.k) + 0.01
+    assert np.all(np.mean(np.minimum(zeta, 1 - zeta) < 0.01) > 0.95)
+    assert np.all(np.abs(zeta.mean(axis=1) - marginals) < bound)
+    assert np.all(np.abs(chains.mean(axis=1) - marginals[:, :6]) < bound[:, :6])
 
 
 def test_chain_store_changes_only_the_batch_rows(images):
@@ -146,3 +161,46 @@ def test_gradient_reaches_the_encoder_only_through_the_relaxed_sweep(images, mon
         np.testing.assert_allclose(score.numpy(), ref.numpy(), rtol=1e-5)
         for g, g_ref in zip(tape.gradient(score, variables), ref_tape.gradient(ref, variables)):
             np.testing.assert_allclose(g.numpy(), g_ref.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
+    # k = 3 IW objective half-way through the KL warm-up (c = 0.5). Every random stream and persistent
+    # state is restored before each evaluation, so log w is a deterministic function of the parameters.
+    # The surrogate holds the posterior's own parameters fixed where the objective stops their gradient
+    # (hard sweeps, log q's energy): the finite differences hold them at their reference value too.
+    reference, stop_gradient_params = [], rbm_posterior.stop_gradient_params
+
+    def frozen_at_reference(params):
+        if not reference:
+            reference.append(stop_gradient_params(params))
+        return reference[0]
+
+    config = tiny_config(baseline="rbm_post", k=3, num_train_iter=100)
+    model = make_tiny_model(config, images)
+    monkeypatch.setattr(rbm_posterior, "stop_gradient_params", frozen_at_reference)
+    x, index, step = tf.constant(images), tf.range(len(images)), 15
+    state = all_model_variables(model)
+    snapshot = [v.numpy() for v in state]
+
+    def losses_at(variable, offset):
+        for v, value in zip(state, snapshot):
+            v.assign(value)
+        variable.assign_add(tf.broadcast_to(tf.cast(offset, tf.float32), variable.shape))
+        return model.training_losses(x, index, step)
+
+    assert np.array_equal(losses_at(model.prior.b1, 0.0).log_weights, losses_at(model.prior.b1, 0.0).log_weights)
+    for variable, loss_name in ((model.encoder.net.output_layer.kernel, "loss_q"),
+                                (model.decoder.output_layer.kernel, "loss_p")):
+        direction = np.random.default_rng(5).normal(size=variable.shape).astype(np.float32)
+        with tf.GradientTape() as tape:
+            losses = losses_at(variable, 0.0)
+            loss = getattr(losses, loss_name)
+        analytic = np.sum(tape.gradient(loss, variable).numpy() * direction)
+        eps = 1e-3
+        d_log_w = (losses_at(variable, eps * direction).log_weights.numpy()
+                   - losses_at(variable, -eps * direction).log_weights.numpy()) / (2 * eps)
+        w = tf.nn.softmax(losses.log_weights, axis=-1).numpy()
+        c = float(losses.coefficient)
+        omega = c * w ** 2 + (1 - c) * w if loss_name == "loss_q" else w
+        assert c == 0.5
+        np.testing.assert_allclose(analytic, -np.mean(np.sum(omega * d_log_w, axis=1)), rtol=0.02)

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from dvae_tf2 import data
 from dvae_tf2.config import Config
-from dvae_tf2.train import CheckpointMismatchError, Trainer
+from dvae_tf2.train import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
+from tests.tiny_models import all_model_variables
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +48,26 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
     assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
     events = [f for f in os.listdir(config.run_dir) if f.startswith("events.out.tfevents")]
     assert events and os.path.exists(os.path.join(config.run_dir, "samples.png"))
+    # The best checkpoint restores every variable of the model the final evaluation used.
+    restored, step = restore_best_model(load_run_config(config.run_dir), mnist)
+    assert step == results["best_step"]
+    def weights(model):   # what the final evaluation does not change (it refreshes log Z and draws noise)
+        chains = [model.encoder.chains] if baseline == "rbm_post" else []
+        return model.encoder.variables + model.decoder.variables + model.prior.variables_to_train + chains
+
+    for a, b in zip(weights(restored), weights(trainer.model), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # Posterior analysis command on the trained run (rbm_post only).
+    analysis = subprocess.run([sys.executable, "analyze_posterior.py", f"--run_dir={config.run_dir}",
+                               f"--data_dir={shared_data_dir}", "--num_images=20", "--num_starts=10"],
+                              cwd=_REPO, capture_output=True, text=True, timeout=600)
+    if baseline != "rbm_post":
+        assert analysis.returncode != 0 and "needs rbm_post" in analysis.stderr
+        return
+    assert analysis.returncode == 0, analysis.stderr[-3000:]
+    report = json.load(open(os.path.join(config.run_dir, "posterior_analysis.json")))
+    assert report["num_images"] == 20 and report["modes_mean"] >= 1 and report["mean_field_kl_mean"] > 0
+    assert len(report["per_image"]["num_modes"]) == 20
 
 
 @pytest.mark.slow
@@ -59,9 +80,7 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist)
     assert resumed.step == 25
     resumed.train(until_step=40 - 1)
     def state(trainer):
-        model = trainer.model
-        return ([np.asarray(v) for v in model.encoder_variables + model.decoder_variables]
-                + [v.numpy() for v in model.prior.sampler.variables])
+        return [np.asarray(v) for v in all_model_variables(trainer.model)]
 
     for a, b in zip(state(straight), state(resumed), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,62 @@
+"""Posterior analysis of a trained rbm_post run (DVAE## Sec. 4.1.1): modes and mean-field KL.
+
+python analyze_posterior.py --run_dir=<log_dir>/binarized_mnist/vae/200/rbm_post/1/1 [--num_images=500]
+
+Writes <run_dir>/posterior_analysis.json and prints its summary.
+"""
+import json
+import os
+import sys
+import time
+
+import tensorflow as tf
+from absl import app, flags, logging
+
+from dvae_tf2 import atomic_io, data
+from dvae_tf2.posterior_analysis import PosteriorReport, analyse_posteriors
+from dvae_tf2.train import load_run_config, restore_best_model
+
+flags.DEFINE_string("run_dir", None, "Run directory of a trained --baseline=rbm_post run.", required=True)
+flags.DEFINE_string("data_dir", None, "Dataset directory (default: the run's --data_dir).")
+flags.DEFINE_integer("num_images", 500, "Test images analysed (a strided subset of the test set).", lower_bound=1)
+flags.DEFINE_integer("num_starts", 100, "Posterior samples per image that start mean-field iterations.",
+                     lower_bound=1)
+flags.DEFINE_integer("temperatures", None, "AIS temperatures (default: the run's posterior_ais_temperatures).",
+                     lower_bound=2)
+flags.DEFINE_integer("images_per_batch", 50, "Posteriors analysed together.", lower_bound=1)
+flags.DEFINE_float("mode_tolerance", 1e-2, "Fixed points closer than this (max-abs) count as one mode.")
+flags.DEFINE_integer("seed", 0, "Seed of the AIS sampler.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    config = load_run_config(FLAGS.run_dir)
+    if config.baseline != "rbm_post":
+        sys.exit(f"error: --run_dir holds a --baseline={config.baseline} run; the analysis needs rbm_post")
+    splits = data.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
+    model, step = restore_best_model(config, splits)
+    images = data.strided_subset(splits.test, min(FLAGS.num_images, len(splits.test)))
+    temperatures = FLAGS.temperatures or config.posterior_ais_temperatures
+    rng = tf.random.Generator.from_seed(FLAGS.seed)
+    start, reports = time.time(), []
+    for lo in range(0, len(images), FLAGS.images_per_batch):
+        x = tf.constant(images[lo:lo + FLAGS.images_per_batch])
+        params = model.encoder.params(model.encoder_input(x), training=False)
+        reports.append(analyse_posteriors(params, FLAGS.num_starts, temperatures, rng, FLAGS.mode_tolerance))
+        logging.info("analysed %d/%d posteriors (%.0f s)", min(lo + FLAGS.images_per_batch, len(images)),
+                     len(images), time.time() - start)
+    report = PosteriorReport.concatenate(reports)
+    summary = report.summary()
+    summary.update(run_dir=os.path.abspath(FLAGS.run_dir), checkpoint_step=step, num_starts=FLAGS.num_starts,
+                   ais_temperatures=temperatures, seconds=time.time() - start)
+    atomic_io.write_json(os.path.join(FLAGS.run_dir, "posterior_analysis.json"),
+                         dict(summary, per_image={"num_modes": report.num_modes.tolist(),
+                                                  "mean_field_kl": report.best_kl.tolist(),
+                                                  "log_z": report.log_z.tolist()}))
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    app.run(main)

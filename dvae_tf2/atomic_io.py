@@ -1,0 +1,26 @@
+"""Atomic file writes: a temporary file beside the target, then a rename, so readers never see half a file."""
+import json
+import os
+import tempfile
+
+
+def atomic_write(path, write_fn):
+    """Calls write_fn(tmp_path) on a temporary file in path's directory, then renames it onto `path`."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".part")
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    """Writes obj as indented JSON to `path` atomically."""
+    def dump(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+    atomic_write(path, dump)
