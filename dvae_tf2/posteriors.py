@@ -98,6 +98,11 @@ class HierarchicalPosterior(keras.layers.Layer):
             neg_entropy=-objectives.bernoulli_entropy(all_logits),
             log_q=objectives.bernoulli_log_prob(tf.stop_gradient(all_logits), zeta))
 
+    def parameter_summaries(self, x_centered, rng):
+        """Tensors to histogram in TensorBoard: q(z_i = 1 | x, z_<i) along one ancestral sample."""
+        logits, _ = self._groups(x_centered, 1, lambda l: bernoulli_sample(l, rng), False)
+        return {"posterior/q": tf.sigmoid(tf.concat(logits, axis=-1))}
+
     def evaluation_draw(self, x_centered, num_samples, rng):
         logits, z = self._groups(x_centered, num_samples, lambda l: bernoulli_sample(l, rng), False)
         logits, z = tf.concat(logits, axis=-1), tf.concat(z, axis=-1)

@@ -95,6 +95,12 @@ class RBMPosterior(keras.layers.Layer):
             neg_entropy=tf.reshape(-self.energy(frozen, rb_point), [-1]),
             log_q=tf.reshape(-self.energy(frozen, zeta), [-1]))
 
+    def parameter_summaries(self, x_centered, rng):
+        """Tensors to histogram in TensorBoard: the per-example RBM parameters b1, b2, W."""
+        del rng
+        params = self.params(x_centered, training=False)
+        return {"posterior/b1": params.b1, "posterior/b2": params.b2, "posterior/w": params.w}
+
     def evaluation_draw(self, x_centered, num_samples, rng):
         params = self.params(x_centered, training=False)
         result = ais.annealed_log_z(params, num_samples, self.ais_temperatures, rng,

@@ -129,7 +129,7 @@ class Trainer:
     def evaluate(self, split_images, num_samples, label):
         return self.evaluator(split_images, num_samples, label=label)
 
-    def _write_eval_images(self, ais_result, step):
+    def _write_eval_summaries(self, ais_result, step):
         with self.writer.as_default(step=step):
             x = tf.constant(self.splits.valid[:10], tf.float32)
             recon = tf.sigmoid(self.model.decoder_logits(
@@ -144,6 +144,9 @@ class Trainer:
                 images.save_png(grid, os.path.join(self.run_dir, "samples.png"))
                 tf.summary.histogram("prior/w", self.model.prior.w, step=step)
                 tf.summary.histogram("prior/b", tf.concat([self.model.prior.b1, self.model.prior.b2], 0), step=step)
+            x_centered = self.model.encoder_input(tf.constant(self.splits.valid[:100], tf.float32))
+            for name, values in self.model.encoder.parameter_summaries(x_centered, self.model.rng).items():
+                tf.summary.histogram(name, values, step=step)
 
     def _validate(self, step):
         ais_result = self.refresh_prior_log_z()
@@ -157,7 +160,7 @@ class Trainer:
             if not self.config.is_struct:
                 tf.summary.scalar("prior/log_z_ais", self.model.prior.log_z)
                 tf.summary.scalar("prior/log_z_ais_stderr", self.model.prior.log_z_stderr)
-        self._write_eval_images(ais_result, step)
+        self._write_eval_summaries(ais_result, step)
         if result.neg_ll < float(self.best_val_neg_ll):
             self.best_val_neg_ll.assign(result.neg_ll)
             self.best_val_neg_elbo.assign(result.neg_elbo)
@@ -178,6 +181,11 @@ class Trainer:
             if not self.config.is_struct:
                 tf.summary.scalar("prior/log_z_train", losses.prior_log_z)
                 tf.summary.scalar("prior/sampler_ess", losses.sampler_ess)
+            if self.config.k > 1:
+                # Effective sample size of the normalised importance weights, as a fraction of k.
+                w = tf.nn.softmax(losses.log_weights, axis=-1)
+                ess = tf.reduce_mean(1.0 / tf.reduce_sum(tf.square(w), axis=-1)) / self.config.k
+                tf.summary.scalar("train/iw_ess_fraction", ess)
 
     # ----------------------------------------------------------------------------------------------
     def train(self, until_step=None):

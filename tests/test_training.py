@@ -48,6 +48,14 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
     assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
     events = [f for f in os.listdir(config.run_dir) if f.startswith("events.out.tfevents")]
     assert events and os.path.exists(os.path.join(config.run_dir, "samples.png"))
+    tags = {value.tag for f in events
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(config.run_dir, f))
+            for value in event.summary.value}
+    posterior_tag = "posterior/w" if baseline == "rbm_post" else "posterior/q"
+    assert {"train/objective", "train/reconstruction", "train/kl", "train/weight_decay", "train/kl_coefficient",
+            "train/learning_rate", "posterior/beta", "prior/log_z_train", "prior/sampler_ess", "val/neg_elbo",
+            "val/neg_ll", "prior/log_z_ais", "test/neg_ll", "test/neg_elbo", "train/reconstruction",
+            "val/reconstruction", "samples/generated", "prior/w", posterior_tag} <= tags, tags
     # The best checkpoint restores every variable of the model the final evaluation used.
     restored, step = restore_best_model(load_run_config(config.run_dir), mnist)
     assert step == results["best_step"]
@@ -71,22 +79,25 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
 
 
 @pytest.mark.slow
-def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist):
-    straight = Trainer(_config(tmp_path / "a", shared_data_dir, num_train_iter=40, eval_every=20), mnist)
+@pytest.mark.parametrize("baseline,k", [("pwl_relax", 1), ("rbm_post", 2)])
+def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist, baseline, k):
+    # Weights, optimizer, BN statistics, posterior chains, sampler population, RNG states all come back.
+    run = dict(num_train_iter=40, eval_every=20, baseline=baseline, k=k)
+    straight = Trainer(_config(tmp_path / "a", shared_data_dir, **run), mnist)
     straight.train(until_step=40 - 1)
-    config_b = _config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20)
+    config_b = _config(tmp_path / "b", shared_data_dir, **run)
     Trainer(config_b, mnist).train(until_step=25)
     resumed = Trainer(config_b, mnist, resume=True)
     assert resumed.step == 25
     resumed.train(until_step=40 - 1)
+
     def state(trainer):
-        return [np.asarray(v) for v in all_model_variables(trainer.model)]
+        return [np.asarray(v) for v in all_model_variables(trainer.model) + trainer.optimizer.variables]
 
     for a, b in zip(state(straight), state(resumed), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(CheckpointMismatchError, match="num_hidden_units: saved 64 vs requested 32"):
-        Trainer(_config(tmp_path / "b", shared_data_dir, num_train_iter=40, eval_every=20, num_hidden_units=32),
-                mnist, resume=True)
+        Trainer(_config(tmp_path / "b", shared_data_dir, **run, num_hidden_units=32), mnist, resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
         Trainer(config_b, mnist)
 
