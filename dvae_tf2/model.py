@@ -20,7 +20,7 @@ class TrainingLosses(typing.NamedTuple):
     loss_q: tf.Tensor
     objective: tf.Tensor        # the (annealed) negative bound being minimised
     reconstruction: tf.Tensor   # mean -log p(x|zeta)
-    kl: tf.Tensor               # mean KL (VAE) or -entropy (struct) estimate, unannealed
+    kl: tf.Tensor               # mean KL (VAE; rbm_post: KL + log Z_q) or -entropy (struct), unannealed
     weight_decay: tf.Tensor
     coefficient: tf.Tensor      # KL warm-up c (VAE) or entropy weight lambda (struct)
     prior_log_z: tf.Tensor

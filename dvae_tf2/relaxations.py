@@ -41,22 +41,21 @@ def pwl_cdf(v, logits, beta):
 
 
 def concrete_relax(logits, beta, seed):
-    """Concrete / Gumbel-softmax relaxation: zeta = sigmoid(beta (l + log u - log(1 - u))).
+    """Concrete / Gumbel-softmax relaxation: zeta = sigmoid(beta (l + L)), L ~ Logistic(0, 1).
 
-    Sampled with TFP's RelaxedBernoulli (temperature 1 / beta), which is exactly this
-    reparameterisation with logistic noise.
+    This is the reparameterised sample of TFP's RelaxedBernoulli(temperature=1/beta, logits), whose
+    own `sample` has NaN gradients once beta * (l + L) saturates float32 (about > 17); here the
+    logistic noise comes from TFP and the sigmoid is applied directly (its gradient underflows to 0).
+    L is bounded by the legacy clip of u to [1e-5, 1 - 1e-5].
 
     Args:
       logits: [..., n] Bernoulli logits.
       beta: scalar inverse temperature.
       seed: stateless seed, int32 [2].
     """
-    dist = tfd.RelaxedBernoulli(temperature=1.0 / beta, logits=logits)
-    zeta = dist.sample(seed=seed)
-    # zeta is monotone in the noise, so bounding zeta equals bounding the noise.
-    low = tf.sigmoid(beta * (logits - _CONCRETE_NOISE_BOUND))
-    high = tf.sigmoid(beta * (logits + _CONCRETE_NOISE_BOUND))
-    return tf.clip_by_value(zeta, low, high)
+    noise = tfd.Logistic(loc=0.0, scale=1.0).sample(tf.shape(logits), seed=seed)
+    noise = tf.clip_by_value(noise, -_CONCRETE_NOISE_BOUND, _CONCRETE_NOISE_BOUND)
+    return tf.sigmoid(beta * (logits + noise))
 
 
 def concrete_cdf(v, logits, beta):

@@ -5,9 +5,9 @@ import urllib.error
 
 import numpy as np
 import pytest
-import scipy.io
 
 from dvae_tf2 import data
+from tests.synthetic_data import write_chardata
 
 
 def _first_batches(splits, num, batch_size=7, seed=3, start_step=0):
@@ -114,22 +114,8 @@ def test_damaged_mnist_cache_gives_a_clear_error(tmp_path, shared_data_dir, dama
 # --------------------------------------------------------------------------------------------------
 # OMNIGLOT (synthetic chardata.mat with the real keys and layout)
 # --------------------------------------------------------------------------------------------------
-def _write_chardata(directory, num_train=1400, num_test=40, seed=0):
-    rng = np.random.default_rng(seed)
-    train = rng.random((num_train, 28, 28)) * 0.8 + 0.1
-    test = rng.random((num_test, 28, 28))
-    train[:, 0, 5] = 1.0   # row 0, column 5: distinguishes row-major from column-major reading
-    train[:, 5, 0] = 0.0
-    to_columns = lambda imgs: np.stack([img.flatten(order="F") for img in imgs], axis=1)
-    os.makedirs(directory / "OMNIGLOT")
-    scipy.io.savemat(directory / "OMNIGLOT" / "chardata.mat",
-                     {"data": to_columns(train), "testdata": to_columns(test),
-                      "target": np.zeros((50, num_train)), "testtarget": np.zeros((50, num_test))})
-    return train.reshape(num_train, 784), test.reshape(num_test, 784)
-
-
 def test_omniglot_reads_column_major_images_and_holds_out_the_last_1345(tmp_path):
-    train_grey, test_grey = _write_chardata(tmp_path)
+    train_grey, test_grey = write_chardata(tmp_path)
     splits = data.load_dataset("omniglot", str(tmp_path), download=False)
     assert splits.dynamic_binarization
     assert len(splits.train) == 1400 - 1345 and len(splits.valid) == 1345 and len(splits.test) == 40
@@ -145,7 +131,7 @@ def test_omniglot_reads_column_major_images_and_holds_out_the_last_1345(tmp_path
 
 
 def test_omniglot_training_batches_are_binarized_dynamically(tmp_path):
-    _write_chardata(tmp_path)
+    write_chardata(tmp_path)
     splits = data.load_dataset("omniglot", str(tmp_path), download=False)
     batches = _first_batches(splits, 200, batch_size=11)
     xs = np.concatenate([x for x, _ in batches])

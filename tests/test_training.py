@@ -1,4 +1,4 @@
-"""End-to-end: short real training runs on binarized MNIST (marked slow; they run in CI)."""
+"""End-to-end: short real training runs on binarized MNIST and synthetic OMNIGLOT (slow; they run in CI)."""
 import json
 import os
 import subprocess
@@ -11,6 +11,7 @@ import tensorflow as tf
 from dvae_tf2 import data
 from dvae_tf2.config import Config
 from dvae_tf2.train import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
+from tests.synthetic_data import write_chardata
 from tests.tiny_models import all_model_variables
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -118,3 +119,19 @@ def test_legacy_readme_command_runs_verbatim(tmp_path, shared_data_dir):
     bad = subprocess.run([sys.executable, "main.py", "--baseline=pwl_relax", "--L=3"], cwd=_REPO,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "--L=3 is invalid; valid values: 1, 2, 4" in bad.stderr
+
+
+@pytest.mark.slow
+def test_structured_prediction_on_omniglot_with_concrete_hierarchical_posterior(tmp_path):
+    # Synthetic chardata.mat: dynamic binarization of training batches, struct objective, L = 2, gsm_relax.
+    write_chardata(tmp_path / "data", num_train=1345 + 500, num_test=100)
+    splits = data.load_dataset("omniglot", str(tmp_path / "data"), download=False)
+    config = _config(tmp_path / "logs", str(tmp_path / "data"), dataset="omniglot", experiment="struct",
+                     baseline="gsm_relax", num_groups=2, k=2, num_train_iter=200, eval_every=100, val_stride=5,
+                     test_subset=0, beta=10.0, base_lr=3e-3)
+    trainer = Trainer(config, splits)
+    before = trainer.evaluate(splits.valid[::5], config.eval_iw_samples, "initial")
+    results = trainer.train()
+    assert results["val_neg_ll"] < before.neg_ll - 5, (before, results)
+    assert results["test_neg_ll"] <= results["test_neg_elbo"] + 1e-3 and results["prior_log_z"] is None
+    assert results["test_images"] == 100 and results["config"]["dataset"] == "omniglot"
