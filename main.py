@@ -22,8 +22,9 @@ def main(argv):
     logging.info("run directory: %s", config.run_dir)
     splits = data.load_dataset(config.dataset, config.data_dir)
     results = Trainer(config, splits, resume=dvae_flags.FLAGS.resume).train()
-    summary = {key: results[key] for key in ("steps", "wall_time_s", "steps_per_s", "val_neg_elbo", "val_neg_ll",
-                                             "test_neg_elbo", "test_neg_ll", "prior_log_z")}
+    summary = {key: results[key] for key in ("steps", "wall_time_s", "validation_seconds", "steps_per_s",
+                                             "val_neg_elbo", "val_neg_ll", "test_neg_elbo", "test_neg_ll",
+                                             "prior_log_z")}
     print(json.dumps(summary, indent=2))
 
 

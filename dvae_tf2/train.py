@@ -196,7 +196,7 @@ class Trainer:
         """
         cfg = self.config
         last_step = cfg.num_train_iter if until_step is None else min(until_step, cfg.num_train_iter)
-        start_step, start_time = self.step, time.time()
+        start_step, start_time, validation_seconds = self.step, time.time(), 0.0
         batches = data.training_batches(self.splits, cfg.batch_size, cfg.seed, start_step=start_step)
         window_start, window_steps = time.time(), 0
         for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
@@ -215,15 +215,18 @@ class Trainer:
                              losses.coefficient, float(self.learning_rate(step)), rate)
                 window_start, window_steps = time.time(), 0
             if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
+                validation_start = time.time()
                 self._validate(step)
-        train_seconds = time.time() - start_time
+                validation_seconds += time.time() - validation_start
+                window_start = time.time()   # keep validation out of the next steps/s window
+        wall_seconds = time.time() - start_time
         if last_step < cfg.num_train_iter:
             self.latest.save(checkpoint_number=last_step)
             logging.info("stopped at step %d; continue with --resume", last_step)
             return None
-        return self.final_evaluation(train_seconds, start_step)
+        return self.final_evaluation(wall_seconds, validation_seconds, start_step)
 
-    def final_evaluation(self, train_seconds, start_step):
+    def final_evaluation(self, wall_seconds, validation_seconds, start_step):
         """Restores the best checkpoint, refreshes log Z, evaluates the test set, writes results.json."""
         cfg = self.config
         final_step = self.step
@@ -249,8 +252,9 @@ class Trainer:
             "steps": final_step,
             "best_step": best_step,
             "trained_steps_this_session": final_step - start_step,
-            "wall_time_s": train_seconds,
-            "steps_per_s": (final_step - start_step) / max(train_seconds, 1e-9),
+            "wall_time_s": wall_seconds,                 # training and validation, this session
+            "validation_seconds": validation_seconds,
+            "steps_per_s": (final_step - start_step) / max(wall_seconds - validation_seconds, 1e-9),
             "val_neg_elbo": float(self.best_val_neg_elbo),
             "val_neg_ll": float(self.best_val_neg_ll),
             "test_neg_elbo": test.neg_elbo,

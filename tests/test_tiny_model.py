@@ -4,7 +4,6 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2 import objectives
-from dvae_tf2.samplers import exact
 from tests.tiny_models import all_states, exact_log_joint, exact_prior_log_z, make_tiny_model, tiny_config
 
 

@@ -3,3 +3,5 @@ from dvae_tf2.samplers.pcd import PCDSampler, SamplerOutput
 from dvae_tf2.samplers.population_annealing import PopulationAnnealingSampler
 
 TRAINING_SAMPLERS = {"pa": PopulationAnnealingSampler, "pcd": PCDSampler}
+
+__all__ = ["PCDSampler", "PopulationAnnealingSampler", "SamplerOutput", "TRAINING_SAMPLERS"]
