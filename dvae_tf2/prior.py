@@ -64,10 +64,16 @@ class RBMPrior(tf.Module):
         return tf.stop_gradient(running) + neg_energy - tf.stop_gradient(neg_energy)
 
     def refresh_log_z(self, num_chains, num_temperatures, rng):
-        """Runs AIS from the uniform distribution and stores log Z; returns the AISResult."""
+        """Runs AIS from the uniform distribution and stores log Z; returns the AISResult.
+
+        The training sampler's running log Z is re-anchored to it: population annealing's estimate
+        drifts low over long training (finite population, modes reweighting faster than 40 sweeps
+        can follow). Only its value drifts; the log Z gradient comes from the samples.
+        """
         result = ais.annealed_log_z(self.params(), num_chains, num_temperatures, rng)
         self.log_z.assign(result.log_z[0])
         self.log_z_stderr.assign(result.log_z_stderr[0])
+        self.sampler.anchor_log_z(self.params(), result.log_z[0])
         return result
 
     def decay_loss(self):

@@ -120,8 +120,13 @@ def test_population_annealing_tracks_log_z_along_a_linear_path(num_steps, w_scal
     out = sampler.sample(target)  # parameters unchanged: weights unchanged, log Z unchanged
     assert abs(float(out.log_z) - float(sampler.log_z)) < 1e-6
     assert_moments_close(out.z1, out.z2, target, sigmas=6.0, bias=0.02)
-    sampler.reset_log_z(1.5)
-    assert float(sampler.log_z) == 1.5
+    # Anchoring at new parameters: the next step at those parameters keeps the anchored value, and the
+    # reweighted population still follows them.
+    moved = rbm.RBMParams(target.b1 + 0.3, target.b2, 1.2 * target.w)
+    sampler.anchor_log_z(moved, 1.5)
+    out = sampler.sample(moved)
+    assert float(sampler.log_z) == pytest.approx(1.5, abs=1e-5) and float(out.log_z) == pytest.approx(1.5, abs=1e-5)
+    assert_moments_close(out.z1, out.z2, moved, sigmas=6.0, bias=0.02)
 
 
 def test_population_annealing_checkpoint_round_trip():

@@ -32,6 +32,10 @@ class PCDSampler(tf.Module):
         self.rng = tf.random.Generator.from_seed(seed)
         self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
 
+    def anchor_log_z(self, params, log_z):
+        """PCD keeps no running log Z: nothing to anchor."""
+        del params, log_z
+
     def sample(self, params):
         """Advances the chains at params (RBMParams, B = 1) and returns them (SamplerOutput)."""
         z1, z2 = gibbs.hard_gibbs_sweeps(params, self.z1, self.num_sweeps, self.rng)

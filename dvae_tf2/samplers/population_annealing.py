@@ -31,9 +31,23 @@ class PopulationAnnealingSampler(tf.Module):
         self.w_old = tf.Variable(tf.zeros([1, num_vars1, num_vars2]), trainable=False, name="w_old")
         self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
 
-    def reset_log_z(self, value):
-        """Overwrites the running log Z (e.g. with a fresh AIS estimate)."""
-        self.log_z.assign(value)
+    def _reweight(self, params):
+        """Log weights of the population after moving from the stored parameters to `params`."""
+        old = rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
+        return self.log_weights + rbm.free_energy(old, self.z1) - rbm.free_energy(params, self.z1)
+
+    def _store_params(self, params):
+        self.b1_old.assign(params.b1)
+        self.b2_old.assign(params.b2)
+        self.w_old.assign(params.w)
+
+    def anchor_log_z(self, params, log_z):
+        """Moves the population to `params` by reweighting (no sweeps) and sets the running log Z to
+        `log_z`, an independent estimate of log Z(params) such as AIS."""
+        params = tf.nest.map_structure(tf.stop_gradient, params)
+        self.log_weights.assign(self._reweight(params))
+        self._store_params(params)
+        self.log_z.assign(log_z)
 
     def _resample(self, log_weights, states):
         """Systematic resampling of the [1, C, n] tensors in `states` by log_weights [1, C]."""
@@ -43,9 +57,8 @@ class PopulationAnnealingSampler(tf.Module):
     def sample(self, params):
         """One step at params (RBMParams, B = 1) -> SamplerOutput with the updated log Z and the ESS."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
-        old = rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
         z1, log_w_old = self.z1, self.log_weights
-        log_w = log_w_old + rbm.free_energy(old, z1) - rbm.free_energy(params, z1)  # w *= p~_new(z1) / p~_old(z1)
+        log_w = self._reweight(params)  # w *= p~_new(z1) / p~_old(z1)
         # Z_new / Z_old = sum w_old r / sum w_old, r = p~_new / p~_old.
         log_z = self.log_z + tf.reduce_logsumexp(log_w) - tf.reduce_logsumexp(log_w_old)
         ess = resampling.ess_fraction(log_w)[0]
@@ -55,9 +68,7 @@ class PopulationAnnealingSampler(tf.Module):
         z1, z2 = gibbs.hard_gibbs_sweeps(params, z1, self.num_sweeps, self.rng)
         self.z1.assign(z1)
         self.log_weights.assign(log_w)
-        self.b1_old.assign(params.b1)
-        self.b2_old.assign(params.b2)
-        self.w_old.assign(params.w)
+        self._store_params(params)
         self.log_z.assign(log_z)
         z1, z2 = tf.cond(tf.reduce_all(tf.equal(log_w, log_w[:, :1])),
                          lambda: (z1, z2),
