@@ -58,6 +58,7 @@ class Config:
     posterior_ais_temperatures: int = 500
     # Evaluation.
     eval_iw_samples: int = 4000
+    val_iw_samples: int = 0              # IW samples per validation image; 0: eval_iw_samples
     eval_every: int = 20000
     val_stride: int = 10                 # validation during training uses every 10th image
     test_subset: int = 0                 # 0: the whole test set; else a strided subset of this size
@@ -73,6 +74,10 @@ class Config:
     @property
     def use_iw(self):
         return self.k > 1
+
+    @property
+    def validation_iw_samples(self):
+        return self.val_iw_samples or self.eval_iw_samples
 
     @property
     def num_latents_per_group(self):
@@ -116,6 +121,8 @@ class Config:
         for name in ("prior_ais_temperatures", "posterior_ais_temperatures"):
             if getattr(self, name) < 2:
                 raise ValueError(f"--{name}={getattr(self, name)} must be at least 2")
+        if self.val_iw_samples < 0:
+            raise ValueError(f"--val_iw_samples={self.val_iw_samples} must be >= 0 (0 = --eval_iw_samples)")
         if self.test_subset < 0:
             raise ValueError(f"--test_subset={self.test_subset} must be >= 0 (0 = whole test set)")
         if not self.beta > 0:

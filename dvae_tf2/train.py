@@ -151,7 +151,7 @@ class Trainer:
     def _validate(self, step):
         ais_result = self.refresh_prior_log_z()
         val_images = self.splits.valid[:: self.config.val_stride]
-        result = self.evaluate(val_images, self.config.eval_iw_samples, "validation")
+        result = self.evaluate(val_images, self.config.validation_iw_samples, "validation")
         logging.info("step %d: val -ELBO %.3f, val NLL %.3f (%d images x %d samples, %.0f s)", step,
                      result.neg_elbo, result.neg_ll, result.num_images, result.num_samples, result.seconds)
         with self.writer.as_default(step=step):

@@ -41,6 +41,8 @@ def define_flags(flag_values=FLAGS):
                          "num_train_iter <= 1e5).", lower_bound=1, **fv)
     flags.DEFINE_integer("val_stride", 10, "Validation during training uses every n-th validation image.",
                          lower_bound=1, **fv)
+    flags.DEFINE_integer("val_iw_samples", 0, "Importance samples per validation image during training "
+                         "(0: --eval_iw_samples).", lower_bound=0, **fv)
     flags.DEFINE_integer("test_subset", 0, "Evaluate the test set on a strided subset of this many images "
                          "(0: all).", lower_bound=0, **fv)
     flags.DEFINE_integer("eval_rows_per_batch", 20000, "Rows (images x samples) per evaluation batch.",
@@ -89,7 +91,7 @@ def config_from_flags(f=FLAGS):
         prior_ais_chains=f.prior_ais_chains, prior_ais_temperatures=f.prior_ais_temperatures,
         num_gibbs_sweeps=f.num_gibbs_sweeps, num_relaxed_sweeps=f.num_relaxed_sweeps,
         posterior_ais_temperatures=f.posterior_ais_temperatures,
-        eval_iw_samples=f.eval_iw_samples,
+        eval_iw_samples=f.eval_iw_samples, val_iw_samples=f.val_iw_samples,
         eval_every=f.eval_every or config_lib.default_eval_every(num_train_iter),
         val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=f.eval_rows_per_batch,
         summary_every=f.summary_every, seed=f.seed, jit_compile=f.xla)

@@ -32,6 +32,10 @@ def test_defaults_follow_dataset_experiment_and_length():
     assert config.beta == 3.0 and config.base_lr == 3e-4 and config.num_hidden_layers == 1
     assert config.eval_every == 10000 and config.prior_sampler == "pcd"
     assert _parse(["main.py", "--baseline=gsm_relax", "--beta=7"]).beta == 7.0
+    # Validation uses the test's IW sample count unless told otherwise.
+    assert _parse(["main.py", "--baseline=pwl_relax", "--eval_iw_samples=300"]).validation_iw_samples == 300
+    config = _parse(["main.py", "--baseline=pwl_relax", "--eval_iw_samples=300", "--val_iw_samples=20"])
+    assert (config.validation_iw_samples, config.eval_iw_samples) == (20, 300)
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -39,6 +43,7 @@ def test_defaults_follow_dataset_experiment_and_length():
     (["--dataset=mnist"], "dataset"),
     (["--experiment=gan"], "experiment"),
     (["--k=0"], "k"),
+    (["--val_iw_samples=-1"], "val_iw_samples"),
 ])
 def test_bad_enum_and_range_values_name_the_flag(argv, message):
     with pytest.raises(flags.IllegalFlagValueError, match=message):

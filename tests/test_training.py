@@ -105,15 +105,16 @@ def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist,
 
 @pytest.mark.slow
 def test_legacy_readme_command_runs_verbatim(tmp_path, shared_data_dir):
+    # The DVAE## README example (rbm_post, misspelt --dateset), shortened by the flags after --num_latents.
     command = [sys.executable, "main.py", f"--log_dir={tmp_path}", f"--data_dir={shared_data_dir}", "--L=1",
-               "--baseline=pwl_relax", "--dateset=binarized_mnist", "--experiment=vae", "--k=1",
+               "--baseline=rbm_post", "--dateset=binarized_mnist", "--experiment=vae", "--k=1",
                "--num_latents=200", "--num_train_iter=30", "--eval_iw_samples=10", "--val_stride=100",
                "--test_subset=100", "--num_prior_samples=100", "--prior_ais_temperatures=200",
                "--prior_ais_chains=64", "--num_prior_sweeps=3"]
     run = subprocess.run(command, cwd=_REPO, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "--dateset is a misspelling" in run.stderr
-    results = json.load(open(tmp_path / "binarized_mnist/vae/200/pwl_relax/1/1/results.json"))
+    results = json.load(open(tmp_path / "binarized_mnist/vae/200/rbm_post/1/1/results.json"))
     assert results["steps"] == 30 and np.isfinite(results["test_neg_ll"])
 
     bad = subprocess.run([sys.executable, "main.py", "--baseline=pwl_relax", "--L=3"], cwd=_REPO,
