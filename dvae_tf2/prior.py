@@ -66,9 +66,9 @@ class RBMPrior(tf.Module):
     def refresh_log_z(self, num_chains, num_temperatures, rng):
         """Runs AIS from the uniform distribution and stores log Z; returns the AISResult.
 
-        The training sampler's running log Z is re-anchored to it: population annealing's estimate
-        drifts low over long training (finite population, modes reweighting faster than 40 sweeps
-        can follow). Only its value drifts; the log Z gradient comes from the samples.
+        The training sampler's running log Z is re-anchored to it, which bounds what the per-step
+        estimate accumulates between evaluations (its finite-population error and any mode its
+        sweeps cannot follow). Only the value is anchored; the log Z gradient comes from the samples.
         """
         result = ais.annealed_log_z(self.params(), num_chains, num_temperatures, rng)
         self.log_z.assign(result.log_z[0])

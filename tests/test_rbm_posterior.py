@@ -6,14 +6,14 @@ import tensorflow as tf
 from dvae_tf2 import objectives, rbm, rbm_posterior
 from dvae_tf2.rbm_posterior import spin_to_binary_params
 from dvae_tf2.samplers import exact
-from tests.tiny_models import (all_model_variables, all_states, exact_log_joint, exact_prior_log_z, make_tiny_model,
+from tests.tiny_models import (all_model_variables, all_states, exact_log_joint, exact_prior_log_z, four_test_images,
+                               make_tiny_model,
                                tiny_config)
 
 
 @pytest.fixture(scope="module")
 def images(shared_data_dir):
-    data = np.load(f"{shared_data_dir}/binarized_mnist/binarized_mnist_test.npz")["arr_0"]
-    return data[::2500][:4].astype(np.float32)
+    return four_test_images(shared_data_dir, stride=2500)
 
 
 def _posterior_log_q(model, x, training=False):

@@ -95,15 +95,18 @@ def test_population_annealing_samples_give_the_log_z_gradient():
     assert abs(float(out.log_z) - exact.exact_log_z(params)[0]) < 0.05
 
 
-@pytest.mark.parametrize("num_steps, w_scale, seed, resamples", [(300, 1.0, 6, False), (8, 2.0, 12, True)])
-def test_population_annealing_tracks_log_z_along_a_linear_path(num_steps, w_scale, seed, resamples):
+@pytest.mark.parametrize("num_steps, w_scale, seed, num_chains, resamples",
+                         [(300, 1.0, 6, 1000, False), (8, 2.0, 12, 4000, True)])
+def test_population_annealing_tracks_log_z_along_a_linear_path(num_steps, w_scale, seed, num_chains, resamples):
     """Parameters move linearly from 0 to a strongly coupled RBM; the running log Z follows.
 
-    Slowly (300 steps, weights carried, never resampled) and abruptly (8 steps, ESS < 1/2: resampled).
+    Slowly (300 steps, weights carried, never resampled) and abruptly (8 steps, ESS < 1/2: resampled;
+    over sampler seeds its final log Z error has a spread of 0.065 nats with 1000 chains, so 4000
+    chains put the 0.1 bound at about 3 standard deviations).
     """
     n1, n2 = 10, 12
     target = random_params(seed, 1, n1, n2, w_scale=w_scale)
-    sampler = PopulationAnnealingSampler(n1, n2, num_chains=1000, num_sweeps=5, seed=7)
+    sampler = PopulationAnnealingSampler(n1, n2, num_chains=num_chains, num_sweeps=5, seed=7)
     assert float(sampler.log_z) == np.float32((n1 + n2) * math.log(2.0))
 
     @tf.function(jit_compile=True)
@@ -171,3 +174,34 @@ def test_relaxed_gibbs_sweep_is_differentiable_and_approaches_the_hard_sweep():
     np.testing.assert_array_less(np.abs(np.mean(zeta2, 1) - p2), bound)
     np.testing.assert_array_less(np.abs(np.mean(zeta1, 1) - np.mean(hard1, 1)), bound)
     np.testing.assert_array_less(np.abs(np.mean(q1, 1) - np.mean(hard1, 1)), bound)
+
+
+def test_population_annealing_log_z_stays_unbiased_when_its_samples_drive_the_parameters():
+    """Maximum-likelihood learning of a small RBM whose negative phase comes from the sampler itself.
+
+    Each step moves theta against the very states the sampler returned; reweighting those states
+    again would bias Z_new / Z_old low at every step (about -0.3 nats over these 1000 steps).
+    The running log Z must still end close to the exact one.
+    """
+    n1, n2 = 10, 12
+    data = tf.constant((np.random.RandomState(0).rand(1, 40, n1 + n2) < 0.3).astype(np.float32))
+    theta = [tf.Variable(tf.zeros(shape)) for shape in ([1, n1], [1, n2], [1, n1, n2])]
+    optimizer = tf.keras.optimizers.Adam(0.01, epsilon=1e-3)
+    sampler = PopulationAnnealingSampler(n1, n2, num_chains=1000, num_sweeps=40, seed=1)
+
+    @tf.function(jit_compile=True)
+    def learn(num_steps):
+        def body(t):
+            out = sampler.sample(rbm.RBMParams(*theta))
+            with tf.GradientTape() as tape:
+                params = rbm.RBMParams(*theta)
+                loss = (tf.reduce_mean(rbm.energy(params, data[..., :n1], data[..., n1:]))
+                        - tf.reduce_mean(rbm.energy(params, out.z1, out.z2)))
+            optimizer.apply_gradients(zip(tape.gradient(loss, theta), theta))
+            return (t + 1,)
+        tf.while_loop(lambda t: t < num_steps, body, (tf.constant(0),))
+
+    learn(tf.constant(1000))
+    learned = rbm.RBMParams(*(v.numpy() for v in (sampler.b1_old, sampler.b2_old, sampler.w_old)))
+    assert np.abs(learned.w).max() > 2.0, "the test needs a strongly coupled RBM at the end"
+    assert abs(float(sampler.log_z) - exact.exact_log_z(learned)[0]) < 0.1

@@ -4,13 +4,13 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2 import objectives
-from tests.tiny_models import all_states, exact_log_joint, exact_prior_log_z, make_tiny_model, tiny_config
+from tests.tiny_models import (all_states, exact_log_joint, exact_prior_log_z, four_test_images, make_tiny_model,
+                               tiny_config)
 
 
 @pytest.fixture(scope="module")
 def images(shared_data_dir):
-    data = np.load(f"{shared_data_dir}/binarized_mnist/binarized_mnist_test.npz")["arr_0"]
-    return data[::2000][:4].astype(np.float32)
+    return four_test_images(shared_data_dir, stride=2000)
 
 
 def _directed_log_q(model, x, training=False):

@@ -50,6 +50,12 @@ def exact_log_joint(model, x, log_z):
     return (log_pz[None] + log_px).numpy()
 
 
+def four_test_images(data_dir, stride):
+    """Test images 0, stride, 2 stride, 3 stride of binarized MNIST (the split is class-ordered): [4, 784]."""
+    data = np.load(f"{data_dir}/binarized_mnist/binarized_mnist_test.npz")["arr_0"]
+    return data[::stride][:4].astype(np.float32)
+
+
 def with_overrides(config, **kw):
     return dataclasses.replace(config, **kw).validate()
 

@@ -12,10 +12,16 @@ class PopulationAnnealingSampler(tf.Module):
     """A weighted population of C states z1 (z2 is re-sampled given z1) tracking p_theta and log Z_theta.
 
     Starts at theta = 0 (uniform population, log Z = (n1 + n2) log 2). Each `sample(theta)`:
-    reweight by p_theta / p_theta_old, update log Z, resample systematically if the ESS fraction
-    is below `resample_threshold`, run num_sweeps Gibbs sweeps at theta. The returned samples are
-    unweighted: the population itself when its weights are uniform, otherwise a systematically
-    resampled copy (the population keeps its weights).
+    num_sweeps // 2 Gibbs sweeps at the stored theta_old, reweight by p_theta / p_theta_old, update
+    log Z, resample systematically if the ESS fraction is below `resample_threshold`, then the
+    remaining sweeps at theta. The returned samples are unweighted: the population itself when its
+    weights are uniform, otherwise a systematically resampled copy (the population keeps its weights).
+
+    Why the sweeps are split: in training, theta_new - theta_old is a gradient step computed from
+    the samples returned at theta_old, which lowers p_theta exactly at those states. Reweighting
+    those same states would estimate Z_new / Z_old with a bias of one sign at every step (the
+    running log Z then drifts low by a fixed amount per step). Sweeps at theta_old leave the
+    weighted population's target unchanged and decorrelate it from the states the step used.
     """
 
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, resample_threshold=0.5, seed=0,
@@ -31,10 +37,12 @@ class PopulationAnnealingSampler(tf.Module):
         self.w_old = tf.Variable(tf.zeros([1, num_vars1, num_vars2]), trainable=False, name="w_old")
         self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
 
-    def _reweight(self, params):
-        """Log weights of the population after moving from the stored parameters to `params`."""
-        old = rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
-        return self.log_weights + rbm.free_energy(old, self.z1) - rbm.free_energy(params, self.z1)
+    def _stored_params(self):
+        return rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
+
+    def _reweight(self, old, z1, params):
+        """Log weights of the population z1 [1, C, n1] after moving from `old` to `params`."""
+        return self.log_weights + rbm.free_energy(old, z1) - rbm.free_energy(params, z1)
 
     def _store_params(self, params):
         self.b1_old.assign(params.b1)
@@ -45,7 +53,7 @@ class PopulationAnnealingSampler(tf.Module):
         """Moves the population to `params` by reweighting (no sweeps) and sets the running log Z to
         `log_z`, an independent estimate of log Z(params) such as AIS."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
-        self.log_weights.assign(self._reweight(params))
+        self.log_weights.assign(self._reweight(self._stored_params(), self.z1, params))
         self._store_params(params)
         self.log_z.assign(log_z)
 
@@ -57,15 +65,18 @@ class PopulationAnnealingSampler(tf.Module):
     def sample(self, params):
         """One step at params (RBMParams, B = 1) -> SamplerOutput with the updated log Z and the ESS."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
+        old = self._stored_params()
         z1, log_w_old = self.z1, self.log_weights
-        log_w = self._reweight(params)  # w *= p~_new(z1) / p~_old(z1)
+        if self.num_sweeps >= 2:
+            z1, _ = gibbs.hard_gibbs_sweeps(old, z1, self.num_sweeps // 2, self.rng)
+        log_w = self._reweight(old, z1, params)  # w *= p~_new(z1) / p~_old(z1)
         # Z_new / Z_old = sum w_old r / sum w_old, r = p~_new / p~_old.
         log_z = self.log_z + tf.reduce_logsumexp(log_w) - tf.reduce_logsumexp(log_w_old)
         ess = resampling.ess_fraction(log_w)[0]
         z1, log_w = tf.cond(ess < self.resample_threshold,
                             lambda: (self._resample(log_w, [z1])[0], tf.zeros_like(log_w)),
                             lambda: (z1, log_w))
-        z1, z2 = gibbs.hard_gibbs_sweeps(params, z1, self.num_sweeps, self.rng)
+        z1, z2 = gibbs.hard_gibbs_sweeps(params, z1, self.num_sweeps - self.num_sweeps // 2, self.rng)
         self.z1.assign(z1)
         self.log_weights.assign(log_w)
         self._store_params(params)
