@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2 import data, summarize
 from dvae_tf2.config import Config
 from dvae_tf2.train import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
 from tests.synthetic_data import write_chardata
@@ -47,6 +47,8 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
                 "prior_log_z"):
         assert key in saved
     assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
+    table = summarize.markdown_table([result for _, result in summarize.find_results(config.log_dir)])
+    assert f"| {baseline} | 1 | 1 | 400 |" in table and f"| {results['test_neg_ll']:.2f} |" in table
     events = [f for f in os.listdir(config.run_dir) if f.startswith("events.out.tfevents")]
     assert events and os.path.exists(os.path.join(config.run_dir, "samples.png"))
     tags = {value.tag for f in events

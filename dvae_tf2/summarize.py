@@ -1,0 +1,82 @@
+"""Tabulates the finished runs under a log directory (their results.json files) as Markdown.
+
+python -m dvae_tf2.summarize --log_dir=./logs [--sort=test_neg_ll]
+"""
+import argparse
+import json
+import os
+import sys
+
+# (column title, function of one results.json dict -> cell text)
+COLUMNS = (
+    ("dataset", lambda r: r["config"]["dataset"]),
+    ("experiment", lambda r: r["config"]["experiment"]),
+    ("latents", lambda r: str(r["config"]["num_latents"])),
+    ("baseline", lambda r: r["config"]["baseline"]),
+    ("L", lambda r: str(r["config"]["num_groups"])),
+    ("k", lambda r: str(r["config"]["k"])),
+    ("steps", lambda r: str(r["steps"])),
+    ("best step", lambda r: str(r.get("best_step", ""))),
+    ("test NLL", lambda r: f"{r['test_neg_ll']:.2f}"),
+    ("test -ELBO", lambda r: f"{r['test_neg_elbo']:.2f}"),
+    ("val NLL", lambda r: f"{r['val_neg_ll']:.2f}"),
+    ("test images x IW samples", lambda r: f"{r.get('test_images', '?')} x {r.get('eval_iw_samples', '?')}"),
+    ("prior log Z", lambda r: "-" if r.get("prior_log_z") is None else f"{r['prior_log_z']:.2f}"),
+    ("train steps/s", lambda r: f"{r['steps_per_s']:.1f}"),
+    ("wall time", lambda r: f"{r['wall_time_s'] / 60:.1f} min"),
+    ("test eval", lambda r: f"{r.get('test_eval_seconds', float('nan')) / 60:.1f} min"),
+)
+SORT_KEYS = ("path", "test_neg_ll")
+
+
+def find_results(log_dir):
+    """(path, results dict) of every results.json below log_dir, in path order."""
+    found = []
+    for root, _, files in os.walk(log_dir):
+        if "results.json" in files:
+            path = os.path.join(root, "results.json")
+            with open(path) as f:
+                try:
+                    found.append((path, json.load(f)))
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{path} is not valid JSON ({error})") from None
+    return sorted(found, key=lambda item: item[0])
+
+
+def markdown_table(results):
+    """Markdown table with one row per results dict."""
+    lines = ["| " + " | ".join(title for title, _ in COLUMNS) + " |",
+             "|" + "|".join(" --- " for _ in COLUMNS) + "|"]
+    for result in results:
+        lines.append("| " + " | ".join(cell(result) for _, cell in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m dvae_tf2.summarize", description=__doc__.splitlines()[0])
+    parser.add_argument("--log_dir", required=True, help="root of the run directories")
+    parser.add_argument("--sort", choices=SORT_KEYS, default="path", help="row order")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.log_dir):
+        print(f"error: --log_dir={args.log_dir} is not a directory", file=sys.stderr)
+        return 2
+    try:
+        found = find_results(args.log_dir)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not found:
+        print(f"error: no results.json under {args.log_dir} (runs write it when they finish)", file=sys.stderr)
+        return 2
+    if args.sort == "test_neg_ll":
+        found.sort(key=lambda item: item[1]["test_neg_ll"])
+    try:
+        print(markdown_table([result for _, result in found]))
+    except KeyError as error:
+        print(f"error: a results.json lacks the field {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
