@@ -7,8 +7,7 @@ from dvae_tf2 import objectives, rbm, rbm_posterior
 from dvae_tf2.rbm_posterior import spin_to_binary_params
 from dvae_tf2.samplers import exact
 from tests.tiny_models import (all_model_variables, all_states, exact_log_joint, exact_prior_log_z, four_test_images,
-                               make_tiny_model,
-                               tiny_config)
+                               make_tiny_model, tiny_config)
 
 
 @pytest.fixture(scope="module")
