@@ -14,7 +14,7 @@ from absl import app, flags, logging
 
 from dvae_tf2 import atomic_io, data
 from dvae_tf2.posterior_analysis import PosteriorReport, analyse_posteriors
-from dvae_tf2.train import load_run_config, restore_best_model
+from dvae_tf2.training import load_run_config, restore_best_model
 
 flags.DEFINE_string("run_dir", None, "Run directory of a trained --baseline=rbm_post run.", required=True)
 flags.DEFINE_string("data_dir", None, "Dataset directory (default: the run's --data_dir).")

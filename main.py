@@ -6,7 +6,7 @@ from absl import app, logging
 
 import flags as dvae_flags
 from dvae_tf2 import data
-from dvae_tf2.train import Trainer
+from dvae_tf2.training import Trainer
 
 dvae_flags.define_flags()
 

@@ -1,24 +1,14 @@
 """One configuration object for a DVAE## run, with the legacy defaults."""
 import dataclasses
 import os
+import typing
 
-BASELINES = ("pwl_relax", "gsm_relax", "rbm_post")
+from dvae_tf2.baselines import BASELINES, get_baseline
+from dvae_tf2.data import DATASETS
+
 EXPERIMENTS = ("vae", "struct")
 NUM_GROUPS = (1, 2, 4)
 PRIOR_SAMPLERS = ("pa", "pcd")
-
-# Inverse temperatures of the relaxations (DVAE## run configuration).
-_DEFAULT_BETA = {
-    ("pwl_relax", "binarized_mnist"): 4.0, ("pwl_relax", "omniglot"): 3.0,
-    ("rbm_post", "binarized_mnist"): 4.0, ("rbm_post", "omniglot"): 3.0,
-    ("gsm_relax", "binarized_mnist"): 10.0, ("gsm_relax", "omniglot"): 10.0,
-}
-
-
-def default_beta(baseline, dataset):
-    """The legacy beta for `baseline` on `dataset`."""
-    return _DEFAULT_BETA[(baseline, dataset)]
-
 
 def default_eval_every(num_train_iter):
     """Validation every 20,000 steps, or 10,000 for runs of at most 1e5 steps."""
@@ -37,10 +27,10 @@ class Config:
     num_latents: int = 200
     num_groups: int = 1                  # L: groups of the directed posterior
     k: int = 1                           # samples per example in training (IW bound if > 1)
-    beta: float = 4.0
+    beta: typing.Optional[float] = None      # None: the baseline's legacy beta for the dataset
     num_train_iter: int = 1000000
     batch_size: int = 100
-    base_lr: float = 3e-3
+    base_lr: typing.Optional[float] = None   # None: 3e-3 (3e-4 for struct)
     weight_decay: float = 1e-4
     num_hidden_units: int = 200
     input_size: int = 784
@@ -59,13 +49,24 @@ class Config:
     # Evaluation.
     eval_iw_samples: int = 4000
     val_iw_samples: int = 0              # IW samples per validation image; 0: eval_iw_samples
-    eval_every: int = 20000
+    eval_every: typing.Optional[int] = None  # None: 20,000 (10,000 if num_train_iter <= 1e5)
     val_stride: int = 10                 # validation during training uses every 10th image
     test_subset: int = 0                 # 0: the whole test set; else a strided subset of this size
     eval_rows_per_batch: int = 20000     # images per eval batch = this // eval_iw_samples
     summary_every: int = 200
     seed: int = 1
     jit_compile: bool = True
+
+    def __post_init__(self):
+        """Fills the defaults that depend on other fields (frozen dataclass, hence object.__setattr__)."""
+        _check_choice("baseline", self.baseline, tuple(BASELINES))
+        _check_choice("experiment", self.experiment, EXPERIMENTS)
+        if self.beta is None and self.dataset in get_baseline(self.baseline).default_beta:
+            object.__setattr__(self, "beta", get_baseline(self.baseline).beta_for(self.dataset))
+        if self.base_lr is None:
+            object.__setattr__(self, "base_lr", 3e-4 if self.is_struct else 3e-3)
+        if self.eval_every is None:
+            object.__setattr__(self, "eval_every", default_eval_every(self.num_train_iter))
 
     @property
     def is_struct(self):
@@ -74,6 +75,10 @@ class Config:
     @property
     def use_iw(self):
         return self.k > 1
+
+    @property
+    def baseline_spec(self):
+        return get_baseline(self.baseline)
 
     @property
     def validation_iw_samples(self):
@@ -104,12 +109,10 @@ class Config:
 
     def validate(self):
         """Raises ValueError naming the first invalid field and its valid values."""
-        _check_choice("baseline", self.baseline, BASELINES)
-        _check_choice("experiment", self.experiment, EXPERIMENTS)
+        _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("L", self.num_groups, NUM_GROUPS)
         _check_choice("prior_sampler", self.prior_sampler, PRIOR_SAMPLERS)
-        if self.baseline == "rbm_post" and self.num_groups != 1:
-            raise ValueError(f"--L={self.num_groups} is invalid with --baseline=rbm_post: the RBM posterior has L=1")
+        self.baseline_spec.check(self)
         if self.num_latents < 2 or self.num_latents % 2 or self.num_latents % self.num_groups:
             raise ValueError(f"--num_latents={self.num_latents} must be even and split into L={self.num_groups} "
                              "equal groups that fill the two RBM halves (e.g. 200 or 400)")
@@ -125,6 +128,9 @@ class Config:
             raise ValueError(f"--val_iw_samples={self.val_iw_samples} must be >= 0 (0 = --eval_iw_samples)")
         if self.test_subset < 0:
             raise ValueError(f"--test_subset={self.test_subset} must be >= 0 (0 = whole test set)")
+        if self.beta is None:
+            raise ValueError(f"--dataset={self.dataset!r} has no default beta for --baseline={self.baseline}; "
+                             "pass --beta")
         if not self.beta > 0:
             raise ValueError(f"--beta={self.beta} must be positive")
         if not self.base_lr > 0:

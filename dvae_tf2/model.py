@@ -6,10 +6,6 @@ import tensorflow as tf
 
 from dvae_tf2 import objectives
 from dvae_tf2.networks import FeedForward, l2_half
-from dvae_tf2.posteriors import HierarchicalPosterior
-from dvae_tf2.prior import RBMPrior
-from dvae_tf2.rbm_posterior import RBMPosterior
-from dvae_tf2.relaxations import Relaxation
 
 _MEAN_CLIP = (0.001, 0.999)
 
@@ -36,15 +32,6 @@ def structure_mask(input_size):
     return mask
 
 
-def make_posterior(config, training_size, seed):
-    """The encoder for `config.baseline`, its initial weights drawn from integer `seed`."""
-    if config.baseline == "rbm_post":
-        return RBMPosterior(config, training_size, seed)
-    relaxation = Relaxation("pwl" if config.baseline == "pwl_relax" else "concrete", config.beta)
-    return HierarchicalPosterior(config.num_groups, config.num_latents_per_group, config.num_hidden_units,
-                                 config.num_hidden_layers, relaxation, seed)
-
-
 class DVAE(tf.Module):
     """DVAE## model for the `vae` (generative) and `struct` (x2 | x1) experiments."""
 
@@ -59,11 +46,11 @@ class DVAE(tf.Module):
         self.observed_mask = tf.constant(mask)
         self.rng = tf.random.Generator.from_seed(config.seed)
         # Integer seeds derived from config.seed for each component (networks use seed + layer).
-        self.encoder = make_posterior(config, training_size, seed=1000 * config.seed + 100)
+        spec = config.baseline_spec
+        self.encoder = spec.posterior(config, training_size, seed=1000 * config.seed + 100)
         self.decoder = FeedForward([config.num_hidden_units] * config.num_hidden_layers, config.input_size,
                                    seed=1000 * config.seed + 200, name="decoder")
-        self.prior = RBMPrior(config.num_vars1, config.num_vars2, config.prior_sampler, config.num_prior_samples,
-                              config.num_prior_sweeps, seed=config.seed + 1)
+        self.prior = spec.prior(config)
         self.build()
 
     def build(self):
@@ -77,7 +64,8 @@ class DVAE(tf.Module):
         return self.encoder.trainable_variables
 
     @property
-    def decoder_variables(self):
+    def generative_variables(self):
+        """Decoder and (except for struct, which has none) prior parameters: the p side."""
         prior = [] if self.config.is_struct else self.prior.variables_to_train
         return self.decoder.trainable_variables + prior
 
@@ -105,15 +93,16 @@ class DVAE(tf.Module):
         return tf.reduce_sum(ce * (1.0 - self.observed_mask), axis=-1)
 
     # ----------------------------------------------------------------------------------------------
-    def training_losses(self, x, index, step):
-        """Objective of one training step for a batch x [N, D] with training-set row ids index [N]."""
+    def training_losses(self, x, index, coeff):
+        """Objective of one training step for a batch x [N, D] with training-set row ids index [N].
+
+        coeff: the KL warm-up coefficient c (VAE) or the entropy weight lambda (struct), from the trainer.
+        """
         cfg = self.config
         k = cfg.k
         if cfg.is_struct:
-            coeff = objectives.entropy_coefficient(step, cfg.num_train_iter, cfg.entropy_floor)
             log_z, ess = tf.constant(0.0), tf.constant(1.0)
         else:
-            coeff = objectives.kl_coefficient(step, cfg.num_train_iter, cfg.kl_warmup_fraction)
             prior_samples = self.prior.sample_for_training()
             log_z, ess = self.prior.log_z_surrogate(prior_samples), prior_samples.ess
 
@@ -125,9 +114,8 @@ class DVAE(tf.Module):
             kl = draw.log_q                       # the entropy term, weighted by lambda
             log_w = -cost
         else:
-            kl = self.prior.energy(draw.rb_point) + draw.neg_entropy + log_z
-            log_p = -self.prior.energy(draw.zeta) - log_z
-            log_w = coeff * (log_p - draw.log_q) - cost
+            kl = self.prior.cross_entropy(draw, log_z) + draw.neg_entropy
+            log_w = coeff * (self.prior.training_log_prob(draw.zeta, log_z) - draw.log_q) - cost
 
         if k == 1:
             objective = tf.reduce_mean(coeff * kl + cost)
@@ -164,3 +152,18 @@ class DVAE(tf.Module):
     def generate(self, z):
         """Mean images sigmoid(logits(z)) for prior samples z [M, n]."""
         return tf.sigmoid(self.decoder_logits(z, training=False))
+
+    def reconstruct(self, x):
+        """Mean reconstructions sigmoid(logits(z)) with one binary z ~ q(z|x) per image [N, D]."""
+        z = self.encoder.evaluation_draw(self.encoder_input(x), 1, self.rng).z[:, 0]
+        return tf.sigmoid(self.decoder_logits(z, training=False))
+
+    def parameter_summaries(self, x):
+        """{tag: tensor} of posterior parameters for images x [N, D], to histogram."""
+        return self.encoder.parameter_summaries(self.encoder_input(x), self.rng)
+
+    def refresh_prior_log_z(self, num_chains, num_temperatures, rng):
+        """AIS log Z of the prior (stored for evaluation) -> AISResult, or None for struct (no prior)."""
+        if self.config.is_struct:
+            return None
+        return self.prior.refresh_log_z(num_chains, num_temperatures, rng)

@@ -5,6 +5,7 @@ Only parsing and wiring happen here; the library never reads flags.
 from absl import flags, logging
 
 from dvae_tf2 import config as config_lib
+from dvae_tf2.baselines import BASELINES
 from dvae_tf2.data import DATASETS
 
 FLAGS = flags.FLAGS
@@ -25,8 +26,8 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("L", 1, "Number of latent groups of the directed posterior (1, 2 or 4; rbm_post: 1).", **fv)
     flags.DEFINE_enum("experiment", "vae", config_lib.EXPERIMENTS,
                       "vae: generative model; struct: predict the bottom half of the image from the top half.", **fv)
-    flags.DEFINE_enum("baseline", "dvaes_power", ("dvaes_power",) + config_lib.BASELINES,
-                      "pwl_relax: PWL relaxation; gsm_relax: Concrete relaxation; rbm_post: DVAE## RBM posterior.", **fv)
+    flags.DEFINE_enum("baseline", "dvaes_power", list(BASELINES),
+                      "; ".join(f"{name}: {spec.description}" for name, spec in BASELINES.items()) + ".", **fv)
     flags.DEFINE_integer("k", 1, "Samples per example in training; k > 1 trains the importance-weighted bound.",
                          lower_bound=1, **fv)
     flags.DEFINE_integer("num_latents", 200, "Number of binary latent units (200 or 400 in the paper).", lower_bound=2, **fv)
@@ -74,17 +75,10 @@ def config_from_flags(f=FLAGS):
         if f.dateset not in DATASETS:
             raise ValueError(f"--dateset={f.dateset!r} is invalid; valid values: {', '.join(DATASETS)}")
         dataset = f.dateset
-    if f.baseline == "dvaes_power":
-        raise ValueError("--baseline=dvaes_power (DVAE# power-function smoothing) is not implemented yet; "
-                         f"valid values: {', '.join(config_lib.BASELINES)}")
-    is_struct = f.experiment == "struct"
-    num_train_iter = f.num_train_iter
     config = config_lib.Config(
         data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
         num_latents=f.num_latents, num_groups=f.L, k=f.k,
-        beta=f.beta if f.beta is not None else config_lib.default_beta(f.baseline, dataset),
-        num_train_iter=num_train_iter, batch_size=f.batch_size,
-        base_lr=f.base_lr if f.base_lr is not None else (3e-4 if is_struct else 3e-3),
+        beta=f.beta, num_train_iter=f.num_train_iter, batch_size=f.batch_size, base_lr=f.base_lr,
         num_hidden_units=f.num_hidden_units,
         prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
         num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,
@@ -92,7 +86,7 @@ def config_from_flags(f=FLAGS):
         num_gibbs_sweeps=f.num_gibbs_sweeps, num_relaxed_sweeps=f.num_relaxed_sweeps,
         posterior_ais_temperatures=f.posterior_ais_temperatures,
         eval_iw_samples=f.eval_iw_samples, val_iw_samples=f.val_iw_samples,
-        eval_every=f.eval_every or config_lib.default_eval_every(num_train_iter),
+        eval_every=f.eval_every,
         val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=f.eval_rows_per_batch,
         summary_every=f.summary_every, seed=f.seed, jit_compile=f.xla)
     return config.validate()

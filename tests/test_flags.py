@@ -55,8 +55,13 @@ def test_bad_enum_and_range_values_name_the_flag(argv, message):
     (["--baseline=rbm_post", "--L=2"], r"--L=2 is invalid with --baseline=rbm_post"),
     (["--baseline=pwl_relax", "--dateset=mnist"], r"--dateset='mnist' is invalid; valid values: binarized_mnist"),
     (["--baseline=pwl_relax", "--L=4", "--num_latents=202"], r"--num_latents=202"),
-    (["--baseline=dvaes_power"], r"dvaes_power .* not implemented"),
 ])
 def test_bad_combinations_fail_with_the_valid_values(argv, message):
     with pytest.raises(ValueError, match=message):
         _parse(["main.py"] + argv)
+
+
+def test_legacy_default_baseline_is_dvaes_power_with_beta_30():
+    config = _parse(["main.py", "--log_dir=/tmp/logs"])
+    assert (config.baseline, config.beta, config.num_groups) == ("dvaes_power", 30.0, 1)
+    assert config.run_dir == os.path.join("/tmp/logs", "binarized_mnist", "vae", "200", "dvaes_power", "1", "1")

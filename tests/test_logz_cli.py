@@ -1,4 +1,4 @@
-"""python -m dvae_tf2.logz: JSON on good files, exit status 2 and a one-line reason on malformed ones."""
+"""python -m dvae_tf2.tools.logz: JSON on good files, exit status 2 and a one-line reason on malformed ones."""
 import json
 import os
 import subprocess
@@ -7,14 +7,14 @@ import sys
 import numpy as np
 import pytest
 
-from dvae_tf2 import logz
+from dvae_tf2.tools import logz
 from dvae_tf2.samplers import exact
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "dvae_tf2.logz", *args], cwd=_REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "dvae_tf2.tools.logz", *args], cwd=_REPO, capture_output=True,
                           text=True, timeout=120)
 
 

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2 import rbm
-from dvae_tf2.prior import RBMPrior
+from dvae_tf2.priors import RBMPrior
 from dvae_tf2.samplers import exact
 from tests.tiny_models import all_states
 

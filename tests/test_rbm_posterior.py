@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import objectives, rbm, rbm_posterior
-from dvae_tf2.rbm_posterior import spin_to_binary_params
+from dvae_tf2 import objectives, rbm
+from dvae_tf2.posteriors import rbm_posterior
+from dvae_tf2.posteriors.rbm_posterior import spin_to_binary_params
 from dvae_tf2.samplers import exact
 from tests.tiny_models import (all_model_variables, all_states, exact_log_joint, exact_prior_log_z, four_test_images,
                                make_tiny_model, tiny_config)
@@ -128,17 +129,21 @@ def test_chain_store_changes_only_the_batch_rows(images):
 
 
 class _MeanField:
-    @staticmethod
-    def sample(logits, rng):
+    """A deterministic stand-in relaxation: its 'sample' is sigmoid(logits)."""
+
+    def __init__(self, logits):
+        self.logits = logits
+
+    def sample(self, rng):
         del rng
-        return tf.sigmoid(logits)
+        return tf.sigmoid(self.logits)
 
 
 def test_gradient_reaches_the_encoder_only_through_the_relaxed_sweep(images, monkeypatch):
     # Deterministic mean-field "relaxation": the draw is then a function of (params, stored chain state).
     config = tiny_config(baseline="rbm_post", k=2)
     model = make_tiny_model(config, images)
-    monkeypatch.setattr(model.encoder, "relaxation", _MeanField())
+    monkeypatch.setattr(model.encoder, "relaxation", _MeanField)
     index = tf.range(len(images))
     x_c = model.encoder_input(images)
     variables = model.encoder.trainable_variables
@@ -177,7 +182,7 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
     config = tiny_config(baseline="rbm_post", k=3, num_train_iter=100)
     model = make_tiny_model(config, images)
     monkeypatch.setattr(rbm_posterior, "stop_gradient_params", frozen_at_reference)
-    x, index, step = tf.constant(images), tf.range(len(images)), 15
+    x, index, coefficient = tf.constant(images), tf.range(len(images)), objectives.kl_coefficient(15, 100)
     state = all_model_variables(model)
     snapshot = [v.numpy() for v in state]
 
@@ -185,7 +190,7 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
         for v, value in zip(state, snapshot):
             v.assign(value)
         variable.assign_add(tf.broadcast_to(tf.cast(offset, tf.float32), variable.shape))
-        return model.training_losses(x, index, step)
+        return model.training_losses(x, index, coefficient)
 
     assert np.array_equal(losses_at(model.prior.b1, 0.0).log_weights, losses_at(model.prior.b1, 0.0).log_weights)
     for variable, loss_name in ((model.encoder.net.output_layer.kernel, "loss_q"),

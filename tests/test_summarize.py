@@ -2,7 +2,7 @@
 import json
 import os
 
-from dvae_tf2 import summarize
+from dvae_tf2.tools import summarize
 
 
 def _write_result(log_dir, baseline, test_neg_ll):

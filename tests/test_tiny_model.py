@@ -23,7 +23,7 @@ def _directed_log_q(model, x, training=False):
     context = enc.context(model.encoder_input(x), training=training)        # [N, H]
     units = z.shape[1] // enc.num_groups
     total = 0.0
-    for i, layer in enumerate(enc.group_logits):
+    for i, layer in enumerate(enc.group_layers):
         inputs = tf.concat([tf.repeat(context[:, None], len(z), axis=1),
                             tf.broadcast_to(z[None, :, : i * units], [len(x), len(z), i * units])], axis=-1)
         total += objectives.bernoulli_log_prob(layer(inputs), z[None, :, i * units:(i + 1) * units])

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, summarize
+from dvae_tf2 import data
+from dvae_tf2.tools import summarize
 from dvae_tf2.config import Config
-from dvae_tf2.train import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
+from dvae_tf2.training import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
 from tests.synthetic_data import write_chardata
 from tests.tiny_models import all_model_variables
 

@@ -1,38 +1,10 @@
-"""Approximate posteriors q(z|x): the draws they hand to the objective, and the directed one.
-
-Every posterior offers two draws:
-  * `training_draw` -> TrainingDraw, relaxed and differentiable;
-  * `evaluation_draw` -> EvaluationDraw, binary samples with their exact log q(z|x).
-"""
-import typing
-
+"""The shared-context directed (hierarchical) posterior of the DVAE## baselines."""
 import keras
 import tensorflow as tf
 
 from dvae_tf2 import objectives
 from dvae_tf2.networks import FeedForward, he_initializer
-
-
-class TrainingDraw(typing.NamedTuple):
-    """Relaxed posterior samples for N*k rows (row r belongs to example r // k).
-
-    zeta: [N*k, n] relaxed samples fed to the decoder.
-    rb_point: [N*k, n] point where the prior energy is evaluated for the KL's cross-entropy
-      (Rao-Blackwellised: a mean replaces samples wherever the expectation is closed form).
-    neg_entropy: [N*k] estimate of E_q[log q] up to the posterior's log-partition function,
-      carrying the gradient of the entropy term.
-    log_q: [N*k] log q(zeta|x) with q's parameters stopped (IW weights, entropy for struct).
-    """
-    zeta: tf.Tensor
-    rb_point: tf.Tensor
-    neg_entropy: tf.Tensor
-    log_q: tf.Tensor
-
-
-class EvaluationDraw(typing.NamedTuple):
-    """Binary samples z [N, K, n] and log q(z|x) [N, K]."""
-    z: tf.Tensor
-    log_q: tf.Tensor
+from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 
 
 def bernoulli_sample(logits, rng):
@@ -45,6 +17,8 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     c(x) is a tanh/BN network on x - m; group i's logits = linear([c(x), zeta_1..zeta_{i-1}]).
     Groups 1..L/2 form the first RBM half and L/2+1..L the second (L = 1: one group).
+    `relaxation` maps logits to a relaxed distribution (`dvae_tf2.distributions`) whose
+    samples, and whose objective log q and entropy terms, the training draw uses.
     """
 
     def __init__(self, num_groups, units_per_group, num_hidden_units, num_hidden_layers, relaxation, seed,
@@ -59,52 +33,61 @@ class HierarchicalPosterior(keras.layers.Layer):
                                                            kernel_initializer=he_initializer(group_seed + i)))
 
     @property
-    def group_logits(self):
+    def group_layers(self):
         """The L linear layers giving each group's logits from [c(x), zeta_<i]."""
         return [getattr(self, f"group_{i}") for i in range(self.num_groups)]
 
     def build(self, input_shape):
         self.context.build(input_shape)
-        for i, layer in enumerate(self.group_logits):
+        for i, layer in enumerate(self.group_layers):
             layer.build((None, self.context.output_width + i * layer.units))
 
     @property
     def decay_variables(self):
-        return self.context.decay_variables + [d.kernel for d in self.group_logits]
+        return self.context.decay_variables + [d.kernel for d in self.group_layers]
 
-    def _groups(self, x_centered, num_samples, sample_fn, training):
-        """Ancestral pass: returns per-group logits and samples, rows repeated num_samples times."""
+    def _ancestral_pass(self, x_centered, num_samples, sample_fn, training):
+        """Per-group logits and samples (sample_fn(logits) -> (sample, extra)), rows repeated num_samples times.
+
+        Returns (logits, samples, extras): lists over groups.
+        """
         context = tf.repeat(self.context(x_centered, training=training), num_samples, axis=0)
-        logits, samples = [], []
-        for layer in self.group_logits:
+        logits, samples, extras = [], [], []
+        for layer in self.group_layers:
             group_logits = layer(tf.concat([context] + samples, axis=-1))
+            sample, extra = sample_fn(group_logits)
             logits.append(group_logits)
-            samples.append(sample_fn(group_logits))
-        return logits, samples
+            samples.append(sample)
+            extras.append(extra)
+        return logits, samples, extras
+
+    def _relaxed_sample(self, logits, rng):
+        distribution = self.relaxation(logits)
+        return distribution.sample(rng), distribution
 
     def training_draw(self, x_centered, index, num_samples, rng):
         del index  # directed posteriors keep no per-example state
-        logits, zetas = self._groups(x_centered, num_samples, lambda l: self.relaxation.sample(l, rng), True)
+        logits, zetas, distributions = self._ancestral_pass(
+            x_centered, num_samples, lambda l: self._relaxed_sample(l, rng), True)
         means = [tf.sigmoid(l) for l in logits]
         half = self.num_groups // 2
         # Cross-entropy E_q[E(z)]: exact at the mean for L = 1; else the first half's samples with
         # the second half Rao-Blackwellised (E linear in z2 given z1).
         rb_point = tf.concat(means if self.num_groups == 1 else zetas[:half] + means[half:], axis=-1)
-        all_logits = tf.concat(logits, axis=-1)
-        zeta = tf.concat(zetas, axis=-1)
         return TrainingDraw(
-            zeta=zeta,
+            zeta=tf.concat(zetas, axis=-1),
             rb_point=rb_point,
-            neg_entropy=-objectives.bernoulli_entropy(all_logits),
-            log_q=objectives.bernoulli_log_prob(tf.stop_gradient(all_logits), zeta))
+            neg_entropy=tf.add_n([d.objective_neg_entropy(z) for d, z in zip(distributions, zetas)]),
+            log_q=tf.add_n([d.objective_log_prob(z) for d, z in zip(distributions, zetas)]))
 
     def parameter_summaries(self, x_centered, rng):
         """Tensors to histogram in TensorBoard: q(z_i = 1 | x, z_<i) along one ancestral sample."""
-        logits, _ = self._groups(x_centered, 1, lambda l: bernoulli_sample(l, rng), False)
+        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda l: (bernoulli_sample(l, rng), None), False)
         return {"posterior/q": tf.sigmoid(tf.concat(logits, axis=-1))}
 
     def evaluation_draw(self, x_centered, num_samples, rng):
-        logits, z = self._groups(x_centered, num_samples, lambda l: bernoulli_sample(l, rng), False)
+        logits, z, _ = self._ancestral_pass(x_centered, num_samples, lambda l: (bernoulli_sample(l, rng), None),
+                                            False)
         logits, z = tf.concat(logits, axis=-1), tf.concat(z, axis=-1)
         log_q = objectives.bernoulli_log_prob(logits, z)
         n = tf.shape(x_centered)[0]

@@ -1,6 +1,6 @@
 """Tabulates the finished runs under a log directory (their results.json files) as Markdown.
 
-python -m dvae_tf2.summarize --log_dir=./logs [--sort=test_neg_ll]
+python -m dvae_tf2.tools.summarize --log_dir=./logs [--sort=test_neg_ll]
 """
 import argparse
 import json
@@ -53,7 +53,7 @@ def markdown_table(results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m dvae_tf2.summarize", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dvae_tf2.tools.summarize", description=__doc__.splitlines()[0])
     parser.add_argument("--log_dir", required=True, help="root of the run directories")
     parser.add_argument("--sort", choices=SORT_KEYS, default="path", help="row order")
     args = parser.parse_args(argv)

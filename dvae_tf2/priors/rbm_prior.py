@@ -53,6 +53,16 @@ class RBMPrior(tf.Module):
                        tf.reshape(z2, [1, -1, self.num_vars2]))
         return tf.reshape(e, shape)
 
+    def training_log_prob(self, zeta, log_z):
+        """log p(zeta) in training: -E(zeta) - log Z for relaxed zeta [..., n] -> [...].
+
+        `log_z` is the training surrogate (`log_z_surrogate`)."""
+        return -self.energy(zeta) - log_z
+
+    def cross_entropy(self, draw, log_z):
+        """-E_q[log p(z)] of a TrainingDraw: E at its Rao-Blackwellised point plus log Z. -> [N*k]."""
+        return self.energy(draw.rb_point) + log_z
+
     def sample_for_training(self):
         """One step of the training sampler at the current parameters (SamplerOutput)."""
         return self.sampler.sample(tf.nest.map_structure(tf.stop_gradient, self.params()))

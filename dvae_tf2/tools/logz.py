@@ -1,6 +1,6 @@
 """Estimates log Z of an RBM stored as .npz (b1 (n1,), b2 (n2,), w (n1, n2)) and prints JSON.
 
-python -m dvae_tf2.logz --rbm FILE.npz [--method ais|pa] [--chains N] [--temperatures M] [--seed S]
+python -m dvae_tf2.tools.logz --rbm FILE.npz [--method ais|pa] [--chains N] [--temperatures M] [--seed S]
 """
 import argparse
 import json
@@ -47,7 +47,7 @@ def load_rbm(path):
 
 
 def _parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m dvae_tf2.logz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dvae_tf2.tools.logz", description=__doc__.splitlines()[0])
     parser.add_argument("--rbm", required=True, help="FILE.npz with b1 (n1,), b2 (n2,), w (n1, n2)")
     parser.add_argument("--method", choices=("ais", "pa"), default="ais")
     parser.add_argument("--chains", type=int, default=1024)

@@ -1,4 +1,5 @@
 """DVAE## undirected posterior: q(z|x) is an RBM whose parameters an encoder outputs (Algorithm 1)."""
+import functools
 import math
 
 import keras
@@ -7,8 +8,8 @@ import tensorflow as tf
 
 from dvae_tf2 import rbm
 from dvae_tf2.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
-from dvae_tf2.posteriors import EvaluationDraw, TrainingDraw
-from dvae_tf2.relaxations import Relaxation
+from dvae_tf2.distributions import PWLRelaxedBernoulli
+from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 from dvae_tf2.samplers import ais, gibbs
 
 COUPLING_SCALE = 1.5     # J = 1.5 BN(W) / sqrt(n1)
@@ -45,7 +46,7 @@ class RBMPosterior(keras.layers.Layer):
         self.num_gibbs_sweeps = config.num_gibbs_sweeps
         self.num_relaxed_sweeps = config.num_relaxed_sweeps
         self.ais_temperatures = config.posterior_ais_temperatures
-        self.relaxation = Relaxation("pwl", config.beta)
+        self.relaxation = functools.partial(PWLRelaxedBernoulli, beta=config.beta)   # of the relaxed sweeps
         num_outputs = self.num_vars1 + self.num_vars2 + self.num_vars1 * self.num_vars2
         self.net = FeedForward([config.num_hidden_units] * config.num_hidden_layers, num_outputs, seed, name="net")
         self.coupling_norm = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
@@ -82,7 +83,7 @@ class RBMPosterior(keras.layers.Layer):
         z1, _ = gibbs.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
         self.chains.scatter_nd_update(index[:, None], tf.cast(z1, tf.int8))
         state = tf.stop_gradient(z1)
-        relax = lambda logits: self.relaxation.sample(logits, rng)  # noqa: E731
+        relax = lambda logits: self.relaxation(logits).sample(rng)  # noqa: E731
         for _ in range(self.num_relaxed_sweeps):
             state, zeta2, q1 = gibbs.relaxed_gibbs_sweep(params, state, relax)
         zeta = tf.concat([state, zeta2], axis=-1)

@@ -1,0 +1,11 @@
+"""Continuous relaxations and overlapping smoothings of factorial Bernoulli variables.
+
+Every class here is built from Bernoulli logits l (q = sigmoid(l), shape [..., n]) and offers, in
+the TensorFlow Probability style, a reparameterised `sample(rng)`, the elementwise `cdf(v)` and,
+where the objective needs a density, `log_prob(v)`. Noise comes from a `tf.random.Generator`.
+"""
+from dvae_tf2.distributions.concrete import ConcreteRelaxedBernoulli
+from dvae_tf2.distributions.overlapping import OverlappingMixture, PowerFunctionSmoothing
+from dvae_tf2.distributions.pwl import PWLRelaxedBernoulli
+
+__all__ = ["ConcreteRelaxedBernoulli", "OverlappingMixture", "PWLRelaxedBernoulli", "PowerFunctionSmoothing"]

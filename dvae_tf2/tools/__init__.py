@@ -1,0 +1,1 @@
+"""Command-line tools: results table (summarize), RBM log Z (logz)."""

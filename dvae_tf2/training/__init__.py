@@ -1,0 +1,5 @@
+"""Training: the loop (Trainer), its checkpoints, TensorBoard summaries and IW evaluation."""
+from dvae_tf2.training.checkpoints import CheckpointMismatchError, load_run_config, restore_best_model
+from dvae_tf2.training.trainer import Trainer
+
+__all__ = ["CheckpointMismatchError", "Trainer", "load_run_config", "restore_best_model"]

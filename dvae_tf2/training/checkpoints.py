@@ -1,0 +1,90 @@
+"""Run directories and their checkpoints: config.json, `latest` and `best`, resume checks."""
+import dataclasses
+import json
+import os
+
+import tensorflow as tf
+
+from dvae_tf2 import atomic_io
+from dvae_tf2.config import Config
+from dvae_tf2.model import DVAE
+
+# Config fields that must match to resume from a checkpoint.
+RESUME_KEYS = ("dataset", "experiment", "baseline", "num_latents", "num_groups", "k", "num_train_iter",
+               "batch_size", "num_hidden_units", "prior_sampler", "num_prior_samples", "input_size", "seed")
+
+
+class CheckpointMismatchError(ValueError):
+    """Raised when resuming a run whose saved configuration differs from the requested one."""
+
+
+def load_run_config(run_dir):
+    """The Config saved in a run directory (config.json)."""
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run_dir} is not a run directory: {path} is missing")
+    with open(path) as f:
+        return Config(**json.load(f)).validate()
+
+
+def restore_best_model(config, splits):
+    """Builds the run's model and restores its best checkpoint (by validation NLL) -> (DVAE, step)."""
+    model = DVAE(config, splits.train_mean, len(splits.train))
+    best_dir = os.path.join(config.run_dir, "checkpoints", "best")
+    path = tf.train.latest_checkpoint(best_dir)
+    if path is None:
+        raise FileNotFoundError(f"no best checkpoint under {best_dir}")
+    step = tf.Variable(0, dtype=tf.int64)
+    optimizer = tf.train.Checkpoint(_iterations=step)   # only the step counter of the saved Keras optimizer
+    tf.train.Checkpoint(model=model, optimizer=optimizer).restore(path).expect_partial() \
+        .assert_existing_objects_matched()
+    return model, int(step.numpy())
+
+
+class RunCheckpoints:
+    """The `latest` (resume) and `best` (by validation NLL) checkpoints of one run directory."""
+
+    def __init__(self, checkpoint, run_dir):
+        self.checkpoint = checkpoint
+        self.run_dir = run_dir
+        directory = os.path.join(run_dir, "checkpoints")
+        self.latest = tf.train.CheckpointManager(checkpoint, os.path.join(directory, "latest"), max_to_keep=1)
+        self.best = tf.train.CheckpointManager(checkpoint, os.path.join(directory, "best"), max_to_keep=1)
+
+    def prepare(self, config, resume):
+        """Writes config.json for a new run, or checks it and restores `latest` with resume=True.
+
+        Raises FileExistsError (a run exists, no resume), FileNotFoundError (resume without a
+        checkpoint) or CheckpointMismatchError (resume with a different configuration).
+        """
+        config_path = os.path.join(self.run_dir, "config.json")
+        current = dataclasses.asdict(config)
+        if resume:
+            if self.latest.latest_checkpoint is None:
+                raise FileNotFoundError(f"--resume: no checkpoint under {self.latest.directory}")
+            with open(config_path) as f:
+                saved = json.load(f)
+            diff = [f"{key}: saved {saved.get(key)!r} vs requested {current[key]!r}"
+                    for key in RESUME_KEYS if saved.get(key) != current[key]]
+            if diff:
+                raise CheckpointMismatchError(f"cannot resume {self.run_dir}: configuration differs ("
+                                              + "; ".join(diff) + ")")
+            self.checkpoint.restore(self.latest.latest_checkpoint).assert_existing_objects_matched()
+        elif self.latest.latest_checkpoint is not None:
+            raise FileExistsError(f"{self.run_dir} already holds a run; pass --resume to continue it "
+                                  "or choose another --log_dir")
+        atomic_io.write_json(config_path, current)
+
+    def save_latest(self, step):
+        self.latest.save(checkpoint_number=step)
+
+    def save_best(self, step):
+        self.best.save(checkpoint_number=step)
+
+    def restore_best(self):
+        """Restores the best checkpoint; returns its path."""
+        path = self.best.latest_checkpoint
+        if path is None:
+            raise RuntimeError(f"no best checkpoint under {self.best.directory}")
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        return path
