@@ -6,15 +6,18 @@ Writes <run_dir>/posterior_analysis.json and prints its summary.
 """
 import json
 import os
-import sys
 import time
 
-import tensorflow as tf
-from absl import app, flags, logging
+from dvae_tf2 import quiet_start
 
-from dvae_tf2 import atomic_io, data
-from dvae_tf2.posterior_analysis import PosteriorReport, analyse_posteriors
-from dvae_tf2.training import load_run_config, restore_best_model
+quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
+
+import tensorflow as tf  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
+
+from dvae_tf2 import atomic_io, cli, data, devices, progress  # noqa: E402
+from dvae_tf2.posterior_analysis import PosteriorReport, analyse_posteriors  # noqa: E402
+from dvae_tf2.training import load_run_config, restore_best_model  # noqa: E402
 
 flags.DEFINE_string("run_dir", None, "Run directory of a trained --baseline=rbm_post run.", required=True)
 flags.DEFINE_string("data_dir", None, "Dataset directory (default: the run's --data_dir).")
@@ -31,12 +34,14 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    config = load_run_config(FLAGS.run_dir)
-    if config.baseline != "rbm_post":
-        sys.exit(f"error: --run_dir holds a --baseline={config.baseline} run; the analysis needs rbm_post")
-    splits = data.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
-    model, step = restore_best_model(config, splits)
+        cli.fail(f"unexpected arguments: {' '.join(argv[1:])} (flags are written --name=value)")
+    with cli.expected_failures(FileNotFoundError, ValueError, data.DatasetError):
+        config = load_run_config(FLAGS.run_dir)
+        if config.baseline != "rbm_post":
+            cli.fail(f"--run_dir holds a --baseline={config.baseline} run; the analysis needs rbm_post")
+        devices.log_devices()
+        splits = data.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
+        model, step = restore_best_model(config, splits)
     images = data.strided_subset(splits.test, min(FLAGS.num_images, len(splits.test)))
     temperatures = FLAGS.temperatures or config.posterior_ais_temperatures
     rng = tf.random.Generator.from_seed(FLAGS.seed)
@@ -45,8 +50,9 @@ def main(argv):
         x = tf.constant(images[lo:lo + FLAGS.images_per_batch])
         params = model.encoder.params(model.encoder_input(x), training=False)
         reports.append(analyse_posteriors(params, FLAGS.num_starts, temperatures, rng, FLAGS.mode_tolerance))
-        logging.info("analysed %d/%d posteriors (%.0f s)", min(lo + FLAGS.images_per_batch, len(images)),
-                     len(images), time.time() - start)
+        done = min(lo + FLAGS.images_per_batch, len(images))
+        logging.info("analysed %d/%d posteriors (%.0f s, ETA %s)", done, len(images), time.time() - start,
+                     progress.eta(done, len(images), time.time() - start))
     report = PosteriorReport.concatenate(reports)
     summary = report.summary()
     summary.update(run_dir=os.path.abspath(FLAGS.run_dir), checkpoint_step=step, num_starts=FLAGS.num_starts,
@@ -59,4 +65,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)

@@ -2,26 +2,37 @@
 import json
 import sys
 
-from absl import app, logging
+from dvae_tf2 import quiet_start
 
-import flags as dvae_flags
-from dvae_tf2 import data
-from dvae_tf2.training import Trainer
+quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
+
+from absl import app, logging  # noqa: E402
+
+import flags as dvae_flags  # noqa: E402
+from dvae_tf2 import cli, data, devices  # noqa: E402
+from dvae_tf2.training import CheckpointMismatchError, NonFiniteError, RunDirectoryError, Trainer  # noqa: E402
+from dvae_tf2.training.stop_signals import TrainingStopped  # noqa: E402
+
+# Failures a user can cause and fix after the flags are read: one `error:` line, exit status 2 (dvae_tf2.cli).
+EXPECTED_FAILURES = (data.DatasetError, RunDirectoryError, FileExistsError, FileNotFoundError,
+                     CheckpointMismatchError, NonFiniteError)
 
 dvae_flags.define_flags()
 
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    try:
+        cli.fail(f"unexpected arguments: {' '.join(argv[1:])} (flags are written --name=value)")
+    with cli.expected_failures(ValueError):
         config = dvae_flags.config_from_flags()
-    except ValueError as e:
-        logging.error("%s", e)
-        sys.exit(f"error: {e}")
-    logging.info("run directory: %s", config.run_dir)
-    splits = data.load_dataset(config.dataset, config.data_dir)
-    results = Trainer(config, splits, resume=dvae_flags.FLAGS.resume).train()
+    with cli.expected_failures(*EXPECTED_FAILURES):
+        logging.info("run directory: %s", config.run_dir)
+        devices.log_devices()
+        splits = data.load_dataset(config.dataset, config.data_dir)
+        try:
+            results = Trainer(config, splits, resume=dvae_flags.FLAGS.resume).train()
+        except TrainingStopped as stopped:   # logged by the trainer; the shell's status for a signal
+            sys.exit(128 + stopped.signum)
     summary = {key: results[key] for key in ("steps", "wall_time_s", "validation_seconds", "steps_per_s",
                                              "val_neg_elbo", "val_neg_ll", "test_neg_elbo", "test_neg_ll",
                                              "prior_log_z")}
@@ -29,4 +40,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)

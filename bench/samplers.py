@@ -15,35 +15,17 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dvae_tf2 import rbm  # noqa: E402
+from bench.common import best_seconds, random_params  # noqa: E402
 from dvae_tf2.samplers import ais, gibbs  # noqa: E402
-
-
-def best_seconds(fn, repeats):
-    """Minimum wall time of fn() over `repeats` runs after one warm-up run (which compiles)."""
-    tf.nest.map_structure(lambda t: t.numpy(), fn())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        tf.nest.map_structure(lambda t: t.numpy(), fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def random_params(batch, n1, n2, seed=0):
-    rs = np.random.RandomState(seed)
-    return rbm.RBMParams(*(tf.constant(x, tf.float32) for x in
-                           (rs.randn(batch, n1), rs.randn(batch, n2), 0.1 * rs.randn(batch, n1, n2))))
 
 
 def gibbs_benchmark(num_vars, num_chains, num_sweeps, repeats):
     """Sweeps/s of compiled hard Gibbs vs the same loop of bare matmuls, for a num_vars + num_vars RBM."""
     params = random_params(1, num_vars, num_vars)
     rng = tf.random.Generator.from_seed(0)
-    z1 = gibbs.bernoulli_sample(tf.zeros([1, num_chains, num_vars]), rng)
+    z1 = gibbs.hashed_bernoulli_sample(tf.zeros([1, num_chains, num_vars]), rng)
     sweeps = tf.function(lambda p, z: gibbs.hard_gibbs_sweeps(p, z, num_sweeps, rng), jit_compile=True)
 
     @tf.function(jit_compile=True)

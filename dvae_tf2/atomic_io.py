@@ -3,6 +3,8 @@ import json
 import os
 import tempfile
 
+import numpy as np
+
 
 def atomic_write(path, write_fn):
     """Calls write_fn(tmp_path) on a temporary file in path's directory, then renames it onto `path`."""
@@ -23,4 +25,12 @@ def write_json(path, obj):
     def dump(tmp):
         with open(tmp, "w") as f:
             json.dump(obj, f, indent=2, sort_keys=True)
+    atomic_write(path, dump)
+
+
+def write_npy(path, array):
+    """Writes a NumPy array in .npy format to `path` atomically (np.save on an open file keeps the name)."""
+    def dump(tmp):
+        with open(tmp, "wb") as f:
+            np.save(f, np.asarray(array))
     atomic_write(path, dump)

@@ -1,14 +1,25 @@
-"""One configuration object for a DVAE## run, with the legacy defaults."""
+"""One configuration object for a run of either code base (DVAE## or DVAE#), with the legacy defaults."""
 import dataclasses
 import os
+import re
 import typing
 
-from dvae_tf2.baselines import BASELINES, get_baseline
-from dvae_tf2.data import DATASETS
+from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, all_baseline_names, get_baseline
+from dvae_tf2.baselines.spec import NO_IW
+from dvae_tf2.data import DATASETS, VALIDATION_STRIDE
 
 EXPERIMENTS = ("vae", "struct")
 NUM_GROUPS = (1, 2, 4)
 PRIOR_SAMPLERS = ("pa", "pcd")
+RUN_SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
+# DVAE# --struct: (groups, latents per group, hidden layers of each encoder group net and of the decoder).
+STRUCTS = {
+    "1-layer-lin": (1, 200, 0),
+    "1-layer-nonlin": (1, 200, 2),
+    "2-layer-nonlin": (2, 200, 2),
+    "4-layer-nonlin": (4, 100, 2),
+}
+DEFAULT_STRUCT = "2-layer-nonlin"
 
 def default_eval_every(num_train_iter):
     """Validation every 20,000 steps, or 10,000 for runs of at most 1e5 steps."""
@@ -19,6 +30,8 @@ def default_eval_every(num_train_iter):
 class Config:
     """Everything a run needs; the library reads nothing else."""
 
+    codebase: str = DVAE_SHARPSHARP      # which legacy code base's model and protocol: DVAE## or DVAE#
+    struct: typing.Optional[str] = None  # DVAE# encoder structure (sets L and num_latents); None: 2-layer-nonlin
     data_dir: str = "./data"
     log_dir: str = "./logs"
     dataset: str = "binarized_mnist"
@@ -41,7 +54,7 @@ class Config:
     num_prior_samples: int = 1000
     num_prior_sweeps: int = 40
     prior_ais_chains: int = 1024
-    prior_ais_temperatures: int = 10000
+    prior_ais_temperatures: typing.Optional[int] = None   # None: 10,000 (DVAE##) or 1,000 (DVAE#)
     # RBM posterior (Algorithm 1).
     num_gibbs_sweeps: int = 10           # s: hard sweeps on the persistent chains
     num_relaxed_sweeps: int = 1          # t: relaxed sweeps carrying the gradient
@@ -50,23 +63,50 @@ class Config:
     eval_iw_samples: int = 4000
     val_iw_samples: int = 0              # IW samples per validation image; 0: eval_iw_samples
     eval_every: typing.Optional[int] = None  # None: 20,000 (10,000 if num_train_iter <= 1e5)
-    val_stride: int = 10                 # validation during training uses every 10th image
+    val_stride: typing.Optional[int] = None  # None: the legacy one, 10 for MNIST, 1 (all images) for OMNIGLOT
     test_subset: int = 0                 # 0: the whole test set; else a strided subset of this size
     eval_rows_per_batch: int = 20000     # images per eval batch = this // eval_iw_samples
     summary_every: int = 200
+    checkpoint_every_secs: float = 600.0  # write `latest` this often between validations (0: off)
+    checkpoint_every_steps: int = 0      # ... and/or every this many steps (0: off)
+    check_numerics: bool = False         # tf.debugging.enable_check_numerics: name the op making a NaN/inf
     seed: int = 1
+    run_suffix: str = ""                 # "": legacy run directory; else <...>/<k>-<run_suffix> (e.g. seed2)
     jit_compile: bool = True
 
     def __post_init__(self):
         """Fills the defaults that depend on other fields (frozen dataclass, hence object.__setattr__)."""
-        _check_choice("baseline", self.baseline, tuple(BASELINES))
+        _check_choice("codebase", self.codebase, CODEBASES)
+        _check_choice("baseline", self.baseline, all_baseline_names())
         _check_choice("experiment", self.experiment, EXPERIMENTS)
-        if self.beta is None and self.dataset in get_baseline(self.baseline).default_beta:
-            object.__setattr__(self, "beta", get_baseline(self.baseline).beta_for(self.dataset))
+        if self.is_dvae_sharp:
+            self._fill_dvae_sharp_defaults()
+        if self.beta is None:
+            object.__setattr__(self, "beta", self.baseline_spec.beta_for(self.dataset, self.struct))
+        if self.prior_ais_temperatures is None:
+            object.__setattr__(self, "prior_ais_temperatures", 1000 if self.is_dvae_sharp else 10000)
         if self.base_lr is None:
             object.__setattr__(self, "base_lr", 3e-4 if self.is_struct else 3e-3)
         if self.eval_every is None:
             object.__setattr__(self, "eval_every", default_eval_every(self.num_train_iter))
+        if self.val_stride is None and self.dataset in VALIDATION_STRIDE:
+            object.__setattr__(self, "val_stride", VALIDATION_STRIDE[self.dataset])
+
+    def _fill_dvae_sharp_defaults(self):
+        """DVAE#: --struct fixes L and the latents; validation on every image with 100 IW samples."""
+        struct = self.struct or DEFAULT_STRUCT
+        _check_choice("struct", struct, tuple(STRUCTS))
+        num_groups, units, _ = STRUCTS[struct]
+        for name, value in (("struct", struct), ("num_groups", num_groups), ("num_latents", num_groups * units)):
+            object.__setattr__(self, name, value)
+        if self.val_stride is None:
+            object.__setattr__(self, "val_stride", 1)
+        if self.val_iw_samples == 0:
+            object.__setattr__(self, "val_iw_samples", 100)
+
+    @property
+    def is_dvae_sharp(self):
+        return self.codebase == DVAE_SHARP
 
     @property
     def is_struct(self):
@@ -74,11 +114,12 @@ class Config:
 
     @property
     def use_iw(self):
-        return self.k > 1
+        """k > 1 trains an importance-weighted bound (DVAE and DVAE++ average the k samples' ELBOs)."""
+        return self.k > 1 and self.baseline_spec.iw_estimator != NO_IW
 
     @property
     def baseline_spec(self):
-        return get_baseline(self.baseline)
+        return get_baseline(self.baseline, self.codebase)
 
     @property
     def validation_iw_samples(self):
@@ -98,18 +139,47 @@ class Config:
 
     @property
     def num_hidden_layers(self):
-        """Hidden layers of decoder and encoder context nets: 1 for struct, 2 otherwise."""
+        """Hidden layers of the decoder and of each encoder network.
+
+        DVAE##: 1 for the struct experiment, 2 otherwise; DVAE#: 0 for 1-layer-lin, 2 otherwise.
+        """
+        if self.is_dvae_sharp:
+            return STRUCTS[self.struct][2]
         return 1 if self.is_struct else 2
 
     @property
+    def encoder_context_hidden(self):
+        """Hidden widths of the shared context net of a directed posterior (DVAE#: none, x - m itself)."""
+        return [] if self.is_dvae_sharp else [self.num_hidden_units] * self.num_hidden_layers
+
+    @property
+    def encoder_group_hidden(self):
+        """Hidden widths of each group's net (DVAE##: none, a linear layer on [c(x), zeta_<i])."""
+        return [self.num_hidden_units] * self.num_hidden_layers if self.is_dvae_sharp else []
+
+    @property
+    def bn_momentum(self):
+        return 0.8 if self.is_dvae_sharp else 0.99
+
+    @property
     def run_dir(self):
-        """Legacy layout <log_dir>/<dataset>/<experiment>/<num_latents>/<baseline>/<L>/<k>."""
+        """Legacy layout: DVAE## <log_dir>/<dataset>/<experiment>/<num_latents>/<baseline>/<L>/<k>, DVAE#
+        <log_dir>/<dataset>/<struct>/<baseline>/<k>; the last level is <k>-<run_suffix> with a suffix."""
+        last = f"{self.k}-{self.run_suffix}" if self.run_suffix else str(self.k)
+        if self.is_dvae_sharp:
+            return os.path.join(self.log_dir, self.dataset, self.struct, self.baseline, last)
         return os.path.join(self.log_dir, self.dataset, self.experiment, str(self.num_latents),
-                            self.baseline, str(self.num_groups), str(self.k))
+                            self.baseline, str(self.num_groups), last)
 
     def validate(self):
         """Raises ValueError naming the first invalid field and its valid values."""
         _check_choice("dataset", self.dataset, DATASETS)
+        if self.input_size != 784:
+            raise ValueError(f"--input_size={self.input_size} is invalid; valid values: 784 (28x28 images)")
+        if self.is_dvae_sharp and self.is_struct:
+            raise ValueError("--experiment=struct is a DVAE## experiment; the DVAE# code base trains --experiment=vae")
+        if not self.is_dvae_sharp and self.struct is not None:
+            raise ValueError(f"--struct={self.struct} belongs to the DVAE# code base; use --codebase={DVAE_SHARP}")
         _check_choice("L", self.num_groups, NUM_GROUPS)
         _check_choice("prior_sampler", self.prior_sampler, PRIOR_SAMPLERS)
         self.baseline_spec.check(self)
@@ -126,6 +196,12 @@ class Config:
                 raise ValueError(f"--{name}={getattr(self, name)} must be at least 2")
         if self.val_iw_samples < 0:
             raise ValueError(f"--val_iw_samples={self.val_iw_samples} must be >= 0 (0 = --eval_iw_samples)")
+        if self.run_suffix and not RUN_SUFFIX_PATTERN.fullmatch(self.run_suffix):
+            raise ValueError(f"--run_suffix={self.run_suffix!r} is invalid; valid values: empty, or letters, digits, "
+                             "'_', '.' and '-' (e.g. seed2)")
+        if self.checkpoint_every_secs < 0 or self.checkpoint_every_steps < 0:
+            raise ValueError(f"--checkpoint_every_secs={self.checkpoint_every_secs} and --checkpoint_every_steps="
+                             f"{self.checkpoint_every_steps} must be >= 0 (0 = off)")
         if self.test_subset < 0:
             raise ValueError(f"--test_subset={self.test_subset} must be >= 0 (0 = whole test set)")
         if self.beta is None:

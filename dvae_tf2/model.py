@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from dvae_tf2 import objectives
+from dvae_tf2.baselines.spec import IW_PLAIN
 from dvae_tf2.networks import FeedForward, l2_half
 
 _MEAN_CLIP = (0.001, 0.999)
@@ -49,7 +50,7 @@ class DVAE(tf.Module):
         spec = config.baseline_spec
         self.encoder = spec.posterior(config, training_size, seed=1000 * config.seed + 100)
         self.decoder = FeedForward([config.num_hidden_units] * config.num_hidden_layers, config.input_size,
-                                   seed=1000 * config.seed + 200, name="decoder")
+                                   seed=1000 * config.seed + 200, name="decoder", bn_momentum=config.bn_momentum)
         self.prior = spec.prior(config)
         self.build()
 
@@ -69,12 +70,16 @@ class DVAE(tf.Module):
         prior = [] if self.config.is_struct else self.prior.variables_to_train
         return self.decoder.trainable_variables + prior
 
+    @property
+    def decay_variables(self):
+        """Weight-decay targets, as the legacy code: network kernels and hidden-layer BN gammas, and the prior's W
+        (struct trains no prior; the legacy W stays at its zero initialisation there, so its decay term is 0)."""
+        prior = [] if self.config.is_struct else self.prior.decay_variables
+        return self.encoder.decay_variables + self.decoder.decay_variables + prior
+
     def weight_decay(self):
-        """weight_decay * sum 0.5 ||.||^2 over kernels, BN gammas and the prior's W."""
-        terms = l2_half(self.encoder.decay_variables + self.decoder.decay_variables)
-        if not self.config.is_struct:
-            terms += self.prior.decay_loss()
-        return self.config.weight_decay * terms
+        """weight_decay * sum 0.5 ||.||^2 over `decay_variables`."""
+        return self.config.weight_decay * l2_half(self.decay_variables)
 
     def encoder_input(self, x):
         """x - m, with the unobserved half zeroed first for structured prediction."""
@@ -117,11 +122,13 @@ class DVAE(tf.Module):
             kl = self.prior.cross_entropy(draw, log_z) + draw.neg_entropy
             log_w = coeff * (self.prior.training_log_prob(draw.zeta, log_z) - draw.log_q) - cost
 
-        if k == 1:
+        if not cfg.use_iw:   # k = 1, or the k samples' ELBOs averaged (DVAE, DVAE++)
             objective = tf.reduce_mean(coeff * kl + cost)
             loss_p = loss_q = objective
         else:
             loss_p, loss_q = objectives.iw_surrogates(tf.reshape(log_w, [-1, k]), coeff)
+            if cfg.baseline_spec.iw_estimator == IW_PLAIN:
+                loss_q = loss_p   # DVAE#: the plain IWAE surrogate for the encoder too
             if cfg.is_struct:
                 # q is the prior: plain IW weights for both, plus the annealed entropy term.
                 loss_q = loss_p + coeff * tf.reduce_mean(draw.log_q)

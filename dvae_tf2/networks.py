@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-BN_MOMENTUM = 0.99
+BN_MOMENTUM = 0.99        # DVAE## (the DVAE# code base uses 0.8)
 BN_EPSILON = 1e-2
 
 
@@ -20,16 +20,21 @@ class FeedForward(keras.layers.Layer):
     """Dense -> BN -> tanh for each hidden layer, then an optional linear output layer.
 
     With `num_outputs=None` the network ends at the last hidden activation (a context
-    network). Layer i's kernel is initialised with seed `seed + i`. `decay_variables` are the kernels and BN gammas (weight decay targets).
+    network). Layer i's kernel is initialised with seed `seed + i`. `decay_variables` are the kernels and BN
+    gammas (weight decay targets). Variable paths are `<name>/dense_<i>/kernel`, `<name>/norm_<i>/gamma`,
+    `<name>/output/kernel`.
     """
 
-    def __init__(self, num_hidden, num_outputs, seed, name=None):
+    def __init__(self, num_hidden, num_outputs, seed, name=None, bn_momentum=BN_MOMENTUM):
         super().__init__(name=name)
         self.num_hidden_layers = len(num_hidden)
         for i, units in enumerate(num_hidden):
-            setattr(self, f"dense_{i}", keras.layers.Dense(units, kernel_initializer=he_initializer(seed + i)))
-            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON))
-        self.output_layer = (keras.layers.Dense(num_outputs, kernel_initializer=he_initializer(seed + len(num_hidden)))
+            setattr(self, f"dense_{i}", keras.layers.Dense(units, kernel_initializer=he_initializer(seed + i),
+                                                           name=f"dense_{i}"))
+            setattr(self, f"norm_{i}", keras.layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON,
+                                                                       name=f"norm_{i}"))
+        self.output_layer = (keras.layers.Dense(num_outputs, kernel_initializer=he_initializer(seed + len(num_hidden)),
+                                                name="output")
                              if num_outputs is not None else None)
 
     # Keras 3 leaves layers held in lists out of tf.train.Checkpoint, so each layer is an attribute.

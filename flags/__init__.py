@@ -1,11 +1,12 @@
-"""Command-line flags of main.py: the DVAE## legacy flag set plus new ones, and the Config they build.
+"""Command-line flags of main.py: both legacy flag sets (DVAE## and DVAE#) plus new ones, and the Config they build.
 
 Only parsing and wiring happen here; the library never reads flags.
 """
 from absl import flags, logging
 
 from dvae_tf2 import config as config_lib
-from dvae_tf2.baselines import BASELINES
+from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, codebases_of
+from flags import dvae_sharp, dvae_sharpsharp, shared
 from dvae_tf2.data import DATASETS
 
 FLAGS = flags.FLAGS
@@ -18,29 +19,24 @@ def define_flags(flag_values=FLAGS):
         # absl.logging owns a --log_dir (where log files go); the legacy flag of the same name is the run
         # root. Ours replaces it; absl then writes any log files under the run root too.
         delattr(flag_values, "log_dir")
-    # Legacy DVAE## flags (same names, defaults and meaning).
-    flags.DEFINE_string("data_dir", "./data", "Directory holding (or receiving) the datasets.", **fv)
-    flags.DEFINE_string("log_dir", "./logs", "Root of the run directories (checkpoints, TensorBoard, results).", **fv)
-    flags.DEFINE_enum("dataset", "binarized_mnist", DATASETS, "Dataset.", **fv)
-    flags.DEFINE_string("dateset", None, "Misspelled alias of --dataset kept so the legacy README example runs.", **fv)
-    flags.DEFINE_integer("L", 1, "Number of latent groups of the directed posterior (1, 2 or 4; rbm_post: 1).", **fv)
-    flags.DEFINE_enum("experiment", "vae", config_lib.EXPERIMENTS,
-                      "vae: generative model; struct: predict the bottom half of the image from the top half.", **fv)
-    flags.DEFINE_enum("baseline", "dvaes_power", list(BASELINES),
-                      "; ".join(f"{name}: {spec.description}" for name, spec in BASELINES.items()) + ".", **fv)
-    flags.DEFINE_integer("k", 1, "Samples per example in training; k > 1 trains the importance-weighted bound.",
-                         lower_bound=1, **fv)
-    flags.DEFINE_integer("num_latents", 200, "Number of binary latent units (200 or 400 in the paper).", lower_bound=2, **fv)
-    flags.DEFINE_integer("num_train_iter", 1000000, "Number of training steps.", lower_bound=1, **fv)
-    flags.DEFINE_integer("eval_iw_samples", 4000, "Importance samples per image in evaluation.", lower_bound=1, **fv)
+    shared.define(flag_values)
+    dvae_sharpsharp.define(flag_values)
+    dvae_sharp.define(flag_values)
     # New flags.
+    flags.DEFINE_enum("codebase", "auto", ("auto",) + CODEBASES,
+                      "Which legacy code base's model and protocol a command means: dvae_sharpsharp (DVAE##) or "
+                      "dvae_sharp (DVAE#). auto: from the flags given (--struct, --train_batchsize, "
+                      "--eval_batchsize, --input_size: DVAE#; --L, --experiment, --num_latents: DVAE##), else from "
+                      "--baseline; dvaes_power (in both) means DVAE# when --qupa or --beta is given, DVAE## "
+                      "otherwise.", **fv)
     flags.DEFINE_integer("seed", 1, "Seed of every random stream (data order, samplers, noise).", **fv)
-    flags.DEFINE_float("beta", None, "Inverse temperature of the relaxation (default: the legacy value).", **fv)
-    flags.DEFINE_float("base_lr", None, "Base learning rate (default 3e-3; 3e-4 for struct).", **fv)
+    flags.DEFINE_string("run_suffix", "", "Appended to the run directory as <k>-<run_suffix> (e.g. seed2) so runs "
+                        "of one configuration with different seeds sit side by side; empty: the legacy layout.", **fv)
     flags.DEFINE_integer("batch_size", 100, "Training batch size.", lower_bound=1, **fv)
     flags.DEFINE_integer("eval_every", None, "Validate every this many steps (default: 20,000; 10,000 when "
                          "num_train_iter <= 1e5).", lower_bound=1, **fv)
-    flags.DEFINE_integer("val_stride", 10, "Validation during training uses every n-th validation image.",
+    flags.DEFINE_integer("val_stride", None, "Validation during training uses every n-th validation image "
+                         "(default: the legacy 10 for binarized_mnist, 1 for omniglot).",
                          lower_bound=1, **fv)
     flags.DEFINE_integer("val_iw_samples", 0, "Importance samples per validation image during training "
                          "(0: --eval_iw_samples).", lower_bound=0, **fv)
@@ -48,14 +44,13 @@ def define_flags(flag_values=FLAGS):
                          "(0: all).", lower_bound=0, **fv)
     flags.DEFINE_integer("eval_rows_per_batch", 20000, "Rows (images x samples) per evaluation batch.",
                          lower_bound=1, **fv)
-    flags.DEFINE_bool("qupa", True, "DVAE# name of the prior sampler choice: True = population annealing, "
-                      "False = PCD.", **fv)
     flags.DEFINE_enum("prior_sampler", None, config_lib.PRIOR_SAMPLERS,
                       "Prior sampler: pa (population annealing) or pcd. Overrides --qupa.", **fv)
     flags.DEFINE_integer("num_prior_samples", 1000, "Prior samples per step for the log Z gradient.", lower_bound=1, **fv)
     flags.DEFINE_integer("num_prior_sweeps", 40, "MCMC sweeps per step of the prior sampler.", lower_bound=1, **fv)
     flags.DEFINE_integer("prior_ais_chains", 1024, "AIS chains for the prior's evaluation log Z.", lower_bound=1, **fv)
-    flags.DEFINE_integer("prior_ais_temperatures", 10000, "AIS temperatures for the prior's log Z.", lower_bound=2, **fv)
+    flags.DEFINE_integer("prior_ais_temperatures", None, "AIS temperatures for the prior's log Z (default: "
+                         "10,000 for DVAE##, 1,000 for DVAE#).", lower_bound=2, **fv)
     flags.DEFINE_integer("num_gibbs_sweeps", 10, "s: hard Gibbs sweeps of the posterior chains per step.",
                          lower_bound=1, **fv)
     flags.DEFINE_integer("num_relaxed_sweeps", 1, "t: relaxed Gibbs sweeps carrying the gradient.", lower_bound=1, **fv)
@@ -64,11 +59,44 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("num_hidden_units", 200, "Units per hidden layer of every network.", lower_bound=1, **fv)
     flags.DEFINE_integer("summary_every", 200, "Write training summaries every this many steps.", lower_bound=1, **fv)
     flags.DEFINE_bool("xla", True, "Compile the training step with XLA (jit_compile).", **fv)
+    flags.DEFINE_float("checkpoint_every_secs", 600, "Write the `latest` checkpoint (what --resume restores) this "
+                       "often, in seconds, besides at every validation (0: off).", lower_bound=0, **fv)
+    flags.DEFINE_integer("checkpoint_every_steps", 0, "Also write `latest` every this many steps (0: off).",
+                         lower_bound=0, **fv)
+    flags.DEFINE_bool("check_numerics", False, "Check every operation for NaN/inf and name the first one that makes "
+                      "any (slow; tf.debugging.enable_check_numerics; use with --xla=False).", **fv)
     flags.DEFINE_bool("resume", False, "Continue the run found in the run directory from its latest checkpoint.", **fv)
+
+
+def resolve_codebase(f=FLAGS):
+    """The code base a command means (see --codebase); ValueError for a mix of the two flag families."""
+    sharp = [f"--{name}" for name in dvae_sharp.FAMILY if f[name].present]
+    sharpsharp = [f"--{name}" for name in dvae_sharpsharp.FAMILY if f[name].present]
+    if sharp and sharpsharp:
+        raise ValueError(f"{', '.join(sharp)} (DVAE# code base) and {', '.join(sharpsharp)} (DVAE## code base) "
+                         "cannot be mixed; use one family, or --codebase to choose")
+    if f.codebase != "auto":
+        other = sharpsharp if f.codebase == DVAE_SHARP else sharp
+        if other:
+            raise ValueError(f"{', '.join(other)} does not belong to --codebase={f.codebase}")
+        return f.codebase
+    if sharp or sharpsharp:
+        return DVAE_SHARP if sharp else DVAE_SHARPSHARP
+    candidates = codebases_of(f.baseline)
+    if len(candidates) == 1:
+        return candidates[0]
+    chosen = DVAE_SHARP if f["qupa"].present or f["beta"].present else DVAE_SHARPSHARP
+    logging.info("--baseline=%s exists in both code bases; using %s (pass --codebase to choose)", f.baseline, chosen)
+    return chosen
 
 
 def config_from_flags(f=FLAGS):
     """Builds and validates the Config; raises ValueError naming a bad flag and its valid values."""
+    codebase = resolve_codebase(f)
+    if f["batch_size"].present and f.train_batchsize is not None:
+        raise ValueError("--batch_size and --train_batchsize name the same setting; give one")
+    batch_size = f.train_batchsize or f.batch_size
+    eval_rows_per_batch = 100 * f.eval_batchsize if f.eval_batchsize else f.eval_rows_per_batch
     dataset = f.dataset
     if f.dateset is not None:
         logging.warning("--dateset is a misspelling kept for the legacy README; use --dataset.")
@@ -76,9 +104,9 @@ def config_from_flags(f=FLAGS):
             raise ValueError(f"--dateset={f.dateset!r} is invalid; valid values: {', '.join(DATASETS)}")
         dataset = f.dateset
     config = config_lib.Config(
-        data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
+        codebase=codebase, struct=f.struct, input_size=f.input_size, data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
         num_latents=f.num_latents, num_groups=f.L, k=f.k,
-        beta=f.beta, num_train_iter=f.num_train_iter, batch_size=f.batch_size, base_lr=f.base_lr,
+        beta=f.beta, num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
         num_hidden_units=f.num_hidden_units,
         prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
         num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,
@@ -87,6 +115,8 @@ def config_from_flags(f=FLAGS):
         posterior_ais_temperatures=f.posterior_ais_temperatures,
         eval_iw_samples=f.eval_iw_samples, val_iw_samples=f.val_iw_samples,
         eval_every=f.eval_every,
-        val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=f.eval_rows_per_batch,
-        summary_every=f.summary_every, seed=f.seed, jit_compile=f.xla)
+        val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=eval_rows_per_batch,
+        summary_every=f.summary_every,
+        checkpoint_every_secs=f.checkpoint_every_secs, checkpoint_every_steps=f.checkpoint_every_steps,
+        check_numerics=f.check_numerics, seed=f.seed, run_suffix=f.run_suffix, jit_compile=f.xla)
     return config.validate()

@@ -1,5 +1,4 @@
 """Dataset loaders and training pipelines: shared binarized MNIST, synthetic OMNIGLOT and bad files."""
-import io
 import os
 import urllib.error
 
@@ -7,7 +6,7 @@ import numpy as np
 import pytest
 
 from dvae_tf2 import data
-from tests.synthetic_data import write_chardata
+from tests.synthetic_data import save_chardata, write_chardata
 
 
 def _first_batches(splits, num, batch_size=7, seed=3, start_step=0):
@@ -34,49 +33,14 @@ def test_shared_binarized_mnist_loads_with_documented_shapes_and_means(shared_da
         assert abs(images.mean() - mean) < 5e-4
     assert not splits.dynamic_binarization
     np.testing.assert_allclose(splits.train_mean, splits.train.mean(0), atol=1e-6)
+    # The digests a fresh download is verified against are those of the legacy files.
+    assert {split: data.images_digest(images) for split, images in zip(
+        data.MNIST_SPLITS, (splits.train, splits.valid, splits.test))} == data.MNIST_DIGESTS
 
 
 def test_missing_mnist_without_download_names_the_expected_file(tmp_path):
     with pytest.raises(data.DatasetError, match="binarized_mnist_train.npz"):
         data.load_dataset("binarized_mnist", str(tmp_path), download=False)
-
-
-def test_missing_mnist_offline_names_file_and_url_and_leaves_nothing_behind(tmp_path, monkeypatch):
-    _no_network(monkeypatch)
-    with pytest.raises(data.DatasetError) as err:
-        data.load_dataset("binarized_mnist", str(tmp_path))
-    assert "binarized_mnist_train" in str(err.value) and "larocheh" in str(err.value)
-    leftovers = os.listdir(tmp_path / "binarized_mnist") if (tmp_path / "binarized_mnist").exists() else []
-    assert leftovers == []
-
-
-def _write_amat_server(monkeypatch, splits_images):
-    served = []
-
-    def urlopen(url, timeout=None):
-        split = url.rsplit("_", 1)[1].split(".")[0]
-        served.append(split)
-        text = "\n".join(" ".join(str(int(v)) for v in row) for row in splits_images[split])
-        return io.BytesIO(text.encode())
-    monkeypatch.setattr(data.urllib.request, "urlopen", urlopen)
-    return served
-
-
-def test_download_converts_amat_into_the_legacy_npz_cache(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
-    images = {s: (rng.random((n, 784)) < 0.2).astype(np.uint8) for s, n in (("train", 30), ("valid", 5), ("test", 6))}
-    served = _write_amat_server(monkeypatch, images)
-    splits = data.load_dataset("binarized_mnist", str(tmp_path))
-    assert sorted(served) == ["test", "train", "valid"]
-    np.testing.assert_array_equal(splits.train, images["train"])
-    np.testing.assert_array_equal(splits.test, images["test"])
-    assert sorted(os.listdir(tmp_path / "binarized_mnist")) == [
-        f"binarized_mnist_{s}.npz" for s in ("test", "train", "valid")]
-    with np.load(tmp_path / "binarized_mnist" / "binarized_mnist_valid.npz") as archive:
-        np.testing.assert_array_equal(archive["arr_0"], images["valid"])
-    served.clear()
-    data.load_dataset("binarized_mnist", str(tmp_path))  # second load: cache only
-    assert served == []
 
 
 def test_legacy_float64_cache_is_accepted(tmp_path):
@@ -147,6 +111,30 @@ def test_omniglot_training_batches_are_binarized_dynamically(tmp_path):
     assert len({tuple(row) for row in xs[first]}) == first.sum()
 
 
+def _legacy_fixed_binarization(grey):
+    """The legacy draw, made here independently: numpy's legacy generator seeded with 1, one uniform per
+    pixel in row-major order, below the grey level cast to float32 -> 1."""
+    return (np.random.RandomState(1).rand(*grey.shape) < grey.astype(np.float32)).astype(np.float32)
+
+
+def test_omniglot_validation_and_test_are_binarized_by_the_legacy_seeded_draw(tmp_path):
+    train_grey, test_grey = write_chardata(tmp_path)
+    splits = data.load_dataset("omniglot", str(tmp_path), download=False)
+    np.testing.assert_array_equal(splits.valid, _legacy_fixed_binarization(train_grey[-1345:]))
+    np.testing.assert_array_equal(splits.test, _legacy_fixed_binarization(test_grey))
+
+
+def test_omniglot_fixed_binarization_compares_float32_grey_levels(tmp_path):
+    """Grey levels equal to the legacy uniforms: only the float32 cast decides, about half the pixels are 1."""
+    uniforms = np.random.RandomState(1).rand(1345, 784)
+    train = np.concatenate([np.full((5, 784), 0.5), uniforms]).reshape(-1, 28, 28)
+    save_chardata(tmp_path, train, np.full((3, 28, 28), 0.5))
+    splits = data.load_dataset("omniglot", str(tmp_path), download=False)
+    expected = (uniforms < uniforms.astype(np.float32)).astype(np.float32)
+    np.testing.assert_array_equal(splits.valid, expected)
+    assert 0.4 < expected.mean() < 0.6
+
+
 @pytest.mark.parametrize("content", [b"not a mat file", b""])
 def test_corrupted_omniglot_file_gives_a_clear_error(tmp_path, content):
     (tmp_path / "OMNIGLOT").mkdir()
@@ -186,6 +174,27 @@ def test_each_epoch_is_a_permutation_and_batches_match_their_indices(small_mnist
         seen = np.concatenate([i for _, i in batches[7 * epoch: 7 * epoch + 7]])
         assert len(np.unique(seen)) == 49
     assert not np.array_equal(batches[0][1], batches[7][1])
+
+
+def test_first_epoch_is_in_file_order_and_later_epochs_are_shuffled(small_mnist):
+    batches = _first_batches(small_mnist, 21, batch_size=7)  # 7 batches per epoch
+    first_epoch = np.stack([i for _, i in batches[:7]])
+    np.testing.assert_array_equal(first_epoch, np.arange(49).reshape(7, 7))
+    for epoch in (1, 2):
+        order = np.concatenate([i for _, i in batches[7 * epoch: 7 * epoch + 7]])
+        assert len(np.unique(order)) == 49 and not np.array_equal(order, np.arange(49))
+    assert not np.array_equal(batches[7][1], batches[14][1])
+
+
+def test_resume_reproduces_the_batches_within_and_after_the_file_ordered_epoch(tmp_path):
+    write_chardata(tmp_path)
+    splits = data.load_dataset("omniglot", str(tmp_path), download=False)  # 55 images: 5 batches of 11
+    reference = _first_batches(splits, 12, batch_size=11)
+    for start_step in (2, 5, 7):
+        resumed = _first_batches(splits, 12 - start_step, batch_size=11, start_step=start_step)
+        for (xa, ia), (xb, ib) in zip(reference[start_step:], resumed):
+            np.testing.assert_array_equal(ia, ib)
+            np.testing.assert_array_equal(xa, xb)
 
 
 def test_batches_are_a_pure_function_of_seed_and_step(small_mnist):

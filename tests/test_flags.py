@@ -65,3 +65,55 @@ def test_legacy_default_baseline_is_dvaes_power_with_beta_30():
     config = _parse(["main.py", "--log_dir=/tmp/logs"])
     assert (config.baseline, config.beta, config.num_groups) == ("dvaes_power", 30.0, 1)
     assert config.run_dir == os.path.join("/tmp/logs", "binarized_mnist", "vae", "200", "dvaes_power", "1", "1")
+
+
+def test_validation_stride_defaults_to_the_legacy_one_per_dataset():
+    assert _parse(["main.py", "--baseline=pwl_relax"]).val_stride == 10             # MNIST: valid[::10]
+    assert _parse(["main.py", "--baseline=pwl_relax", "--dataset=omniglot"]).val_stride == 1  # all 1345
+    assert _parse(["main.py", "--baseline=pwl_relax", "--dataset=omniglot", "--val_stride=4"]).val_stride == 4
+    with pytest.raises(flags.IllegalFlagValueError, match="val_stride"):
+        _parse(["main.py", "--val_stride=0"])
+
+
+def test_dvae_sharp_readme_example_builds_the_dvae_sharp_config():
+    config = _parse(["main.py", "--log_dir=LOGS", "--data_dir=DATA", "--dataset=binarized_mnist",
+                     "--baseline=dvaes_exp", "--struct=4-layer-nonlin", "--k=5"])
+    assert (config.codebase, config.struct, config.num_groups, config.num_latents) == ("dvae_sharp", "4-layer-nonlin",
+                                                                                        4, 400)
+    assert config.beta == 10.0 and config.use_iw and config.prior_ais_temperatures == 1000
+    assert config.run_dir == os.path.join("LOGS", "binarized_mnist", "4-layer-nonlin", "dvaes_exp", "5")
+    # --beta overrides the table (the legacy code crashed on it); --train_batchsize is --batch_size.
+    config = _parse(["main.py", "--baseline=dvaepp_power", "--struct=1-layer-lin", "--beta=7", "--train_batchsize=50",
+                     "--eval_batchsize=20", "--qupa=false"])
+    assert (config.beta, config.batch_size, config.eval_rows_per_batch, config.prior_sampler) == (7.0, 50, 2000, "pcd")
+
+
+@pytest.mark.parametrize("argv,codebase", [
+    (["--baseline=dvaes_power"], "dvae_sharpsharp"),                 # in both: DVAE## unless told otherwise
+    (["--baseline=dvaes_power", "--qupa=true"], "dvae_sharp"),
+    (["--baseline=dvaes_power", "--beta=20"], "dvae_sharp"),
+    (["--baseline=dvaes_power", "--L=2"], "dvae_sharpsharp"),
+    (["--baseline=dvaes_power", "--struct=1-layer-lin"], "dvae_sharp"),
+    (["--baseline=dvaes_power", "--codebase=dvae_sharp"], "dvae_sharp"),
+    (["--baseline=dvaes_power", "--codebase=dvae_sharpsharp", "--beta=20"], "dvae_sharpsharp"),
+    (["--baseline=dvaepp_exp"], "dvae_sharp"),                      # in one only
+    (["--baseline=rbm_post"], "dvae_sharpsharp"),
+])
+def test_code_base_follows_the_flags_given(argv, codebase):
+    assert _parse(["main.py"] + argv).codebase == codebase
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--struct=1-layer-lin", "--L=2"], r"--struct \(DVAE# code base\) and --L \(DVAE## code base\) cannot be mixed"),
+    (["--train_batchsize=10", "--num_latents=400", "--experiment=vae"],
+     r"--train_batchsize \(DVAE# code base\) and --experiment, --num_latents \(DVAE## code base\)"),
+    (["--codebase=dvae_sharp", "--L=2"], r"--L does not belong to --codebase=dvae_sharp"),
+    (["--codebase=dvae_sharpsharp", "--struct=1-layer-lin"], r"--struct does not belong to --codebase=dvae_sharpsharp"),
+    (["--baseline=dvaes_gi"], r"--baseline=dvaes_gi of the dvae_sharp code base is not ported yet"),
+    (["--baseline=rbm_post", "--struct=1-layer-lin"], r"--baseline='rbm_post' is invalid for the dvae_sharp"),
+    (["--batch_size=10", "--train_batchsize=10"], r"--batch_size and --train_batchsize name the same setting"),
+    (["--struct=1-layer-lin", "--input_size=100"], r"--input_size=100 is invalid; valid values: 784"),
+])
+def test_mixed_or_invalid_code_base_flags_fail_with_one_line(argv, message):
+    with pytest.raises(ValueError, match=message):
+        _parse(["main.py"] + argv)

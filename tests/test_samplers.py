@@ -43,7 +43,7 @@ def test_uniform_noise_is_uniform_and_seed_dependent():
 
 def test_bernoulli_sample_frequencies():
     logits = tf.constant([[-3.0, -0.5, 0.0, 1.0, 4.0]])
-    draws = gibbs.bernoulli_sample(tf.tile(logits, [40000, 1]), tf.random.Generator.from_seed(1)).numpy()
+    draws = gibbs.hashed_bernoulli_sample(tf.tile(logits, [40000, 1]), tf.random.Generator.from_seed(1)).numpy()
     assert set(np.unique(draws)) <= {0.0, 1.0}
     p = tf.sigmoid(logits).numpy()[0]
     assert np.all(np.abs(draws.mean(0) - p) < 5 * np.sqrt(p * (1 - p) / 40000))
@@ -167,7 +167,8 @@ def test_relaxed_gibbs_sweep_is_differentiable_and_approaches_the_hard_sweep():
     np.testing.assert_allclose(q1, tf.sigmoid(rbm.logits_z1_given_z2(params, zeta2)), rtol=1e-6)
 
     zeta1, zeta2, q1 = gibbs.relaxed_gibbs_sweep(params, z1, logistic_relaxation(100.0))
-    hard1, hard2 = gibbs.gibbs_sweep(params, z1, lambda l: gibbs.bernoulli_sample(l, tf.random.Generator.from_seed(0)))
+    rng = tf.random.Generator.from_seed(0)
+    hard1, hard2 = gibbs.gibbs_sweep(params, z1, lambda l: gibbs.hashed_bernoulli_sample(l, rng))
     assert np.mean(np.minimum(zeta1, 1 - zeta1) < 0.01) > 0.95  # nearly binary
     bound = 5 * 0.5 / math.sqrt(20000) * math.sqrt(2) + 0.01
     p2 = tf.sigmoid(rbm.logits_z2_given_z1(params, z1))[:, 0]  # exact E[z2 | z1]

@@ -58,8 +58,8 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
     posterior_tag = "posterior/w" if baseline == "rbm_post" else "posterior/q"
     assert {"train/objective", "train/reconstruction", "train/kl", "train/weight_decay", "train/kl_coefficient",
             "train/learning_rate", "posterior/beta", "prior/log_z_train", "prior/sampler_ess", "val/neg_elbo",
-            "val/neg_ll", "prior/log_z_ais", "test/neg_ll", "test/neg_elbo", "train/reconstruction",
-            "val/reconstruction", "samples/generated", "prior/w", posterior_tag} <= tags, tags
+            "val/neg_ll", "prior/log_z_ais", "test/neg_ll", "test/neg_elbo", "train/reconstruction_images",
+            "val/reconstruction_images", "samples/generated", "prior/w", posterior_tag} <= tags, tags
     # The best checkpoint restores every variable of the model the final evaluation used.
     restored, step = restore_best_model(load_run_config(config.run_dir), mnist)
     assert step == results["best_step"]

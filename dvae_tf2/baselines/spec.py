@@ -5,12 +5,22 @@ import typing
 from dvae_tf2.posteriors import HierarchicalPosterior
 from dvae_tf2.priors import RBMPrior
 
+DVAE_SHARPSHARP = "dvae_sharpsharp"   # DVAE## (QuadrantAI/dvaess): --L, --experiment, --num_latents
+DVAE_SHARP = "dvae_sharp"             # DVAE# (QuadrantAI/dvae): --struct
+CODEBASES = (DVAE_SHARPSHARP, DVAE_SHARP)
+
+# How k > 1 samples per example are used in training.
+IW_DREG = "dreg"       # importance-weighted bound, encoder by the annealed doubly reparameterised gradient
+IW_PLAIN = "iwae"      # importance-weighted bound, the same surrogate for every parameter
+NO_IW = "mean"         # the ELBO averaged over the k samples (DVAE, DVAE++)
+
 
 def directed_posterior(spec, config, training_size, seed):
-    """The shared-context hierarchical posterior with the baseline's relaxation."""
+    """The hierarchical posterior of the run's code base, with the baseline's relaxation."""
     del training_size
-    return HierarchicalPosterior(config.num_groups, config.num_latents_per_group, config.num_hidden_units,
-                                 config.num_hidden_layers, spec.relaxation(config), seed)
+    return HierarchicalPosterior(config.num_groups, config.num_latents_per_group, config.encoder_context_hidden,
+                                 config.encoder_group_hidden, spec.relaxation(config), seed,
+                                 bn_momentum=config.bn_momentum)
 
 
 def rbm_prior(spec, config, prior_class=RBMPrior, **kwargs):
@@ -31,19 +41,22 @@ class BaselineSpec:
 
     relaxation(config) -> callable mapping logits to a `dvae_tf2.distributions` object (directed
     posteriors); make_posterior(spec, config, training_size, seed) and make_prior(spec, config)
-    build the layers; check(config) raises ValueError naming the offending flag.
+    build the layers; check(config) raises ValueError naming the offending flag. default_beta maps
+    a dataset, or a (dataset, struct) pair for the DVAE# code base, to the legacy beta.
     """
     name: str
     description: str
-    default_beta: typing.Mapping[str, float]          # by dataset
+    default_beta: typing.Mapping
     relaxation: typing.Optional[typing.Callable] = None
     make_posterior: typing.Callable = directed_posterior
     make_prior: typing.Callable = rbm_prior
     check: typing.Callable = no_check
-    codebase: str = "dvaess"                           # legacy code base: DVAE## (dvaess) or DVAE# (dvae)
+    codebase: str = DVAE_SHARPSHARP
+    iw_estimator: str = IW_DREG
 
-    def beta_for(self, dataset):
-        return self.default_beta[dataset]
+    def beta_for(self, dataset, struct=None):
+        """The legacy beta, or None if the table has none for this dataset (and struct)."""
+        return self.default_beta.get((dataset, struct) if self.codebase == DVAE_SHARP else dataset)
 
     def posterior(self, config, training_size, seed):
         return self.make_posterior(self, config, training_size, seed)

@@ -52,11 +52,14 @@ class OverlappingMixture(RelaxedBernoulliBase):
     d zeta / d q = [R(zeta) - 1 + R(1 - zeta)] / r_q(zeta) (implicit differentiation of the
     mixture CDF F(zeta) = (1 - q) R(zeta) + q (1 - R(1 - zeta)); DVAE# Sec. 3.4). No gradient
     flows to the smoothing's parameters. `smoothing` has log_prob, cdf, sample(shape, rng), mean.
+    The objective terms are the mixture density at the sample (DVAE#), or with
+    `bernoulli_objective_terms` the Bernoulli ones of the base class (DVAE++: analytic entropy).
     """
 
-    def __init__(self, logits, smoothing):
+    def __init__(self, logits, smoothing, bernoulli_objective_terms=False):
         super().__init__(logits, smoothing.beta)
         self.smoothing = smoothing
+        self.bernoulli_objective_terms = bernoulli_objective_terms
 
     def _component_log_probs(self, zeta):
         """(log r(zeta|0), log r(1 - zeta|0))."""
@@ -96,9 +99,13 @@ class OverlappingMixture(RelaxedBernoulliBase):
 
     def objective_log_prob(self, zeta):
         """sum log r_q(zeta) with q stopped: the gradient reaches the encoder only through zeta."""
+        if self.bernoulli_objective_terms:
+            return super().objective_log_prob(zeta)
         stopped = OverlappingMixture(tf.stop_gradient(self.logits), self.smoothing)
         return tf.reduce_sum(stopped.log_prob(zeta), axis=-1)
 
     def objective_neg_entropy(self, zeta):
         """E_q[log q] estimated at the sample (DVAE#): the same term as `objective_log_prob`."""
+        if self.bernoulli_objective_terms:
+            return super().objective_neg_entropy(zeta)
         return self.objective_log_prob(zeta)

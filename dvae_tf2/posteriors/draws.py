@@ -19,11 +19,14 @@ class TrainingDraw(typing.NamedTuple):
     neg_entropy: [N*k] estimate of E_q[log q] up to the posterior's log-partition function,
       carrying the gradient of the entropy term.
     log_q: [N*k] log q(zeta|x) with q's parameters stopped (IW weights, entropy for struct).
+    logits: [N*k, n] Bernoulli logits of a directed posterior along the sample path (None for
+      the RBM posterior); the DVAE++ cross-entropy form needs them.
     """
     zeta: tf.Tensor
     rb_point: tf.Tensor
     neg_entropy: tf.Tensor
     log_q: tf.Tensor
+    logits: typing.Optional[tf.Tensor] = None
 
 
 class EvaluationDraw(typing.NamedTuple):

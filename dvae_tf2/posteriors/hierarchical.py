@@ -3,7 +3,7 @@ import keras
 import tensorflow as tf
 
 from dvae_tf2 import objectives
-from dvae_tf2.networks import FeedForward, he_initializer
+from dvae_tf2.networks import BN_MOMENTUM, FeedForward
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 
 
@@ -13,38 +13,43 @@ def bernoulli_sample(logits, rng):
 
 
 class HierarchicalPosterior(keras.layers.Layer):
-    """Shared-context directed posterior with L groups (DVAE## baselines).
+    """Directed posterior q(z|x) = prod_i q(z_i | x, zeta_<i) with L groups.
 
-    c(x) is a tanh/BN network on x - m; group i's logits = linear([c(x), zeta_1..zeta_{i-1}]).
-    Groups 1..L/2 form the first RBM half and L/2+1..L the second (L = 1: one group).
-    `relaxation` maps logits to a relaxed distribution (`dvae_tf2.distributions`) whose
-    samples, and whose objective log q and entropy terms, the training draw uses.
+    A context c(x) (a tanh/BN network on x - m, or x - m itself when `context_hidden` is empty)
+    feeds every group; group i's logits = net_i([c(x), zeta_1..zeta_{i-1}]) with net_i a tanh/BN
+    network of `group_hidden` layers and a linear output. DVAE## baselines share a 2-layer context
+    and use linear groups; the DVAE# `--struct` encoders have no shared context and a network per
+    group. Groups 1..L/2 form the first RBM half and L/2+1..L the second (L = 1: one group).
+    `relaxation` maps logits to a relaxed distribution (`dvae_tf2.distributions`) whose samples, and
+    whose objective log q and entropy terms, the training draw uses.
     """
 
-    def __init__(self, num_groups, units_per_group, num_hidden_units, num_hidden_layers, relaxation, seed,
-                 name="hierarchical_posterior"):
+    def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, relaxation, seed,
+                 bn_momentum=BN_MOMENTUM, name="hierarchical_posterior"):
         super().__init__(name=name)
         self.num_groups = num_groups
         self.relaxation = relaxation
-        self.context = FeedForward([num_hidden_units] * num_hidden_layers, None, seed, name="context")
-        group_seed = seed + num_hidden_layers
+        self.context = FeedForward(context_hidden, None, seed, name="context", bn_momentum=bn_momentum)
+        group_seed = seed + len(context_hidden)
         for i in range(num_groups):   # attributes, not a list: Keras 3 checkpoints skip layers in lists
-            setattr(self, f"group_{i}", keras.layers.Dense(units_per_group, name=f"group_{i}",
-                                                           kernel_initializer=he_initializer(group_seed + i)))
+            setattr(self, f"group_{i}", FeedForward(group_hidden, units_per_group,
+                                                    seed=group_seed + i * (len(group_hidden) + 1),
+                                                    name=f"group_{i}", bn_momentum=bn_momentum))
 
     @property
     def group_layers(self):
-        """The L linear layers giving each group's logits from [c(x), zeta_<i]."""
+        """The L networks giving each group's logits from [c(x), zeta_<i]."""
         return [getattr(self, f"group_{i}") for i in range(self.num_groups)]
 
     def build(self, input_shape):
         self.context.build(input_shape)
+        units = self.group_layers[0].output_layer.units
         for i, layer in enumerate(self.group_layers):
-            layer.build((None, self.context.output_width + i * layer.units))
+            layer.build((None, self.context.output_width + i * units))
 
     @property
     def decay_variables(self):
-        return self.context.decay_variables + [d.kernel for d in self.group_layers]
+        return self.context.decay_variables + [v for layer in self.group_layers for v in layer.decay_variables]
 
     def _ancestral_pass(self, x_centered, num_samples, sample_fn, training):
         """Per-group logits and samples (sample_fn(logits) -> (sample, extra)), rows repeated num_samples times.
@@ -54,7 +59,7 @@ class HierarchicalPosterior(keras.layers.Layer):
         context = tf.repeat(self.context(x_centered, training=training), num_samples, axis=0)
         logits, samples, extras = [], [], []
         for layer in self.group_layers:
-            group_logits = layer(tf.concat([context] + samples, axis=-1))
+            group_logits = layer(tf.concat([context] + samples, axis=-1), training=training)
             sample, extra = sample_fn(group_logits)
             logits.append(group_logits)
             samples.append(sample)
@@ -78,7 +83,8 @@ class HierarchicalPosterior(keras.layers.Layer):
             zeta=tf.concat(zetas, axis=-1),
             rb_point=rb_point,
             neg_entropy=tf.add_n([d.objective_neg_entropy(z) for d, z in zip(distributions, zetas)]),
-            log_q=tf.add_n([d.objective_log_prob(z) for d, z in zip(distributions, zetas)]))
+            log_q=tf.add_n([d.objective_log_prob(z) for d, z in zip(distributions, zetas)]),
+            logits=tf.concat(logits, axis=-1))
 
     def parameter_summaries(self, x_centered, rng):
         """Tensors to histogram in TensorBoard: q(z_i = 1 | x, z_<i) along one ancestral sample."""

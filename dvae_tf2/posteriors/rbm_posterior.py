@@ -62,7 +62,8 @@ class RBMPosterior(keras.layers.Layer):
 
     @property
     def decay_variables(self):
-        return self.net.decay_variables + [self.coupling_norm.gamma]
+        """The encoder network's kernels and BN gammas; as in the legacy code, not the coupling BN's gamma."""
+        return self.net.decay_variables
 
     def params(self, x_centered, training):
         """Per-example RBM parameters for x_centered [N, D] -> RBMParams with batch N."""

@@ -1,5 +1,9 @@
-"""Priors p(z): the RBM, and its marginal over relaxed zeta under an overlapping smoothing (DVAE#)."""
+"""Priors p(z): the RBM, its marginal over relaxed zeta under an overlapping smoothing (DVAE#), and the
+DVAE++ cross-entropy and Gaussian-integral KL forms."""
+from dvae_tf2.priors.gaussian_integral import gaussian_integral_log_prob
 from dvae_tf2.priors.marginal_rbm import MarginalRBMPrior
+from dvae_tf2.priors.overlapping_kl import OverlappingCrossEntropyPrior, overlapping_cross_entropy_kl
 from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
 
-__all__ = ["MarginalRBMPrior", "RBMPrior", "split_halves"]
+__all__ = ["MarginalRBMPrior", "OverlappingCrossEntropyPrior", "RBMPrior", "gaussian_integral_log_prob", "overlapping_cross_entropy_kl",
+           "split_halves"]

@@ -86,6 +86,7 @@ class RBMPrior(tf.Module):
         self.sampler.anchor_log_z(self.params(), result.log_z[0])
         return result
 
-    def decay_loss(self):
-        """0.5 ||W||^2 (the prior's weight-decay term)."""
-        return 0.5 * tf.reduce_sum(tf.square(self.w))
+    @property
+    def decay_variables(self):
+        """The coupling matrix W, the prior's only weight-decay target (not the biases)."""
+        return [self.w]

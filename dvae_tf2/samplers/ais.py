@@ -10,7 +10,7 @@ import tensorflow as tf
 from dvae_tf2 import rbm
 from dvae_tf2.samplers import gibbs, resampling
 
-_PA_GROUPS = 16  # independent sub-populations whose spread gives the PA standard error
+_PA_SUBPOPULATIONS = 16  # independent sub-populations whose spread gives the PA standard error
 
 
 class AISResult(typing.NamedTuple):
@@ -22,19 +22,19 @@ class AISResult(typing.NamedTuple):
     log_weights: tf.Tensor
 
 
-def _num_groups(num_chains):
-    """Largest divisor of num_chains that is <= _PA_GROUPS and leaves >= 2 chains per group."""
-    return max(g for g in range(1, _PA_GROUPS + 1) if num_chains % g == 0 and num_chains // g >= 2)
+def _num_subpopulations(num_chains):
+    """Largest divisor of num_chains that is <= _PA_SUBPOPULATIONS and leaves >= 2 chains per sub-population."""
+    return max(g for g in range(1, _PA_SUBPOPULATIONS + 1) if num_chains % g == 0 and num_chains // g >= 2)
 
 
 @tf.function(jit_compile=True)
-def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_groups, resample):
+def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_subpopulations, resample):
     """Runs the schedule from base samples z1 [B, C, n1].
 
-    Chains are split into G = num_groups groups of K; with `resample`, a group is resampled
-    systematically when its ESS fraction drops below 1/2. Returns (z1, z2, log_w [B, G, K],
-    log_ratio [B, G]) with log_ratio = sum_k log(sum w_k / sum w_{k-1}) per group, the log of
-    that group's estimate of Z / Z_base.
+    Chains are split into G = num_subpopulations sub-populations of K; with `resample`, a
+    sub-population is resampled systematically when its ESS fraction drops below 1/2. Returns
+    (z1, z2, log_w [B, G, K], log_ratio [B, G]) with log_ratio = sum_k log(sum w_k / sum w_{k-1})
+    per sub-population, the log of that sub-population's estimate of Z / Z_base.
     """
     batch, chains, n2 = tf.shape(z1)[0], z1.shape[1], params.b2.shape[-1]
     beta_step = 1.0 / tf.cast(num_temperatures - 1, tf.float32)
@@ -61,25 +61,26 @@ def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_groups, re
 
     _, z1, z2, log_w, log_ratio = tf.while_loop(
         lambda k, *_: k < num_temperatures, step,
-        (tf.constant(1), z1, tf.zeros([batch, chains, n2]), tf.zeros([batch, num_groups, chains // num_groups]),
-         tf.zeros([batch, num_groups])))
+        (tf.constant(1), z1, tf.zeros([batch, chains, n2]),
+         tf.zeros([batch, num_subpopulations, chains // num_subpopulations]),
+         tf.zeros([batch, num_subpopulations])))
     return z1, z2, log_w, log_ratio
 
 
 def _resample_low_ess(states, log_w, seed):
-    """Systematically resamples, within each group, the groups of log_w [B, G, K] whose ESS < 1/2.
+    """Systematically resamples, within each sub-population, those of log_w [B, G, K] whose ESS < 1/2.
 
-    states: tensors [B, G*K, n] moved with their chains; resampled groups get uniform weights.
+    states: tensors [B, G*K, n] moved with their chains; resampled sub-populations get uniform weights.
     Returns (states, log_w).
     """
-    per_group = log_w.shape[-1]
+    per_subpopulation = log_w.shape[-1]
     low = resampling.ess_fraction(log_w) < 0.5  # [B, G]
 
     def resample():
-        flat_log_w = tf.reshape(log_w, [-1, per_group])
+        flat_log_w = tf.reshape(log_w, [-1, per_subpopulation])
         index = resampling.systematic_indices(flat_log_w, tf.random.stateless_uniform(tf.shape(flat_log_w)[:1], seed))
-        index = tf.where(tf.reshape(low, [-1, 1]), index, tf.range(per_group)[None, :])
-        new_states = [tf.reshape(tf.gather(tf.reshape(s, [-1, per_group, s.shape[-1]]), index, batch_dims=1),
+        index = tf.where(tf.reshape(low, [-1, 1]), index, tf.range(per_subpopulation)[None, :])
+        new_states = [tf.reshape(tf.gather(tf.reshape(s, [-1, per_subpopulation, s.shape[-1]]), index, batch_dims=1),
                                  tf.shape(s)) for s in states]
         return new_states, tf.where(low[..., None], tf.zeros_like(log_w), log_w)
 
@@ -106,9 +107,9 @@ def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base
     seeds = rng.make_seeds(2)
     batch = tf.shape(params.b1)[0]
     z1 = gibbs.stateless_bernoulli_sample(tf.tile(base_b1[:, None, :], [1, num_chains, 1]), seeds[:, 0])  # exact base
-    num_groups = _num_groups(num_chains) if method == "pa" else 1
+    num_subpopulations = _num_subpopulations(num_chains) if method == "pa" else 1
     z1, z2, log_w, log_ratio = _anneal(params, base_b1, base_b2, z1, tf.constant(num_temperatures), seeds[:, 1],
-                                       num_groups, method == "pa")
+                                       num_subpopulations, method == "pa")
     log_z_base = rbm.factorised_log_z(base_b1, base_b2)
     if method == "ais":
         log_mean, stderr = resampling.log_mean_exp_and_stderr(log_w[:, 0], axis=-1)

@@ -32,8 +32,8 @@ def stateless_bernoulli_sample(logits, seed):
     return tf.cast(stateless_uniform(tf.shape(logits), seed) < tf.sigmoid(logits), tf.float32)
 
 
-def bernoulli_sample(logits, rng):
-    """z ~ Bernoulli(sigmoid(logits)) in {0., 1.}, shape of logits; rng is a tf.random.Generator."""
+def hashed_bernoulli_sample(logits, rng):
+    """z ~ Bernoulli(sigmoid(logits)) in {0., 1.} from hashed noise keyed by the tf.random.Generator `rng`."""
     return stateless_bernoulli_sample(logits, rng.make_seeds(1)[:, 0])
 
 
@@ -48,7 +48,7 @@ def hard_gibbs_sweeps(params, z1, num_sweeps, rng):
     params = tf.nest.map_structure(tf.stop_gradient, params)
 
     def sweep(z1_):
-        return gibbs_sweep(params, z1_, lambda logits: bernoulli_sample(logits, rng))
+        return gibbs_sweep(params, z1_, lambda logits: hashed_bernoulli_sample(logits, rng))
 
     z1, z2 = sweep(tf.stop_gradient(z1))
     _, z1, z2 = tf.while_loop(lambda i, *_: i < num_sweeps,

@@ -20,7 +20,7 @@ class SamplerOutput(typing.NamedTuple):
 
 def uniform_chains(num_vars, num_chains, rng):
     """Exact samples [1, C, n] of the uniform distribution over {0, 1}^n."""
-    return gibbs.bernoulli_sample(tf.zeros([1, num_chains, num_vars]), rng)
+    return gibbs.hashed_bernoulli_sample(tf.zeros([1, num_chains, num_vars]), rng)
 
 
 class PCDSampler(tf.Module):

@@ -4,12 +4,13 @@ python -m dvae_tf2.tools.logz --rbm FILE.npz [--method ais|pa] [--chains N] [--t
 """
 import argparse
 import json
-import os
 import sys
 import time
 import zipfile
 
 import numpy as np
+
+from dvae_tf2 import quiet_start
 
 EXPECTED_FORMAT = "expected an .npz archive with finite real arrays b1 (n1,), b2 (n2,), w (n1, n2)"
 
@@ -66,10 +67,12 @@ def main(argv=None):
     except ValueError as error:
         print(f"error: {args.rbm}: {error}; {EXPECTED_FORMAT}", file=sys.stderr)
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
+    quiet_start.quiet_tensorflow()
     import tensorflow as tf  # deferred: malformed input fails fast without loading TensorFlow
-    from dvae_tf2 import rbm
+    from dvae_tf2 import devices, rbm
     from dvae_tf2.samplers import ais, exact
+
+    devices.log_devices()
 
     params = rbm.RBMParams(b1[None], b2[None], w[None])
     start = time.perf_counter()

@@ -8,13 +8,15 @@ import os
 import sys
 
 # (column title, function of one results.json dict -> cell text)
-COLUMNS = (
+CONFIG_COLUMNS = (
     ("dataset", lambda r: r["config"]["dataset"]),
     ("experiment", lambda r: r["config"]["experiment"]),
     ("latents", lambda r: str(r["config"]["num_latents"])),
     ("baseline", lambda r: r["config"]["baseline"]),
     ("L", lambda r: str(r["config"]["num_groups"])),
     ("k", lambda r: str(r["config"]["k"])),
+)
+COLUMNS = CONFIG_COLUMNS + (
     ("steps", lambda r: str(r["steps"])),
     ("best step", lambda r: str(r.get("best_step", ""))),
     ("test NLL", lambda r: f"{r['test_neg_ll']:.2f}"),
@@ -43,12 +45,12 @@ def find_results(log_dir):
     return sorted(found, key=lambda item: item[0])
 
 
-def markdown_table(results):
-    """Markdown table with one row per results dict."""
-    lines = ["| " + " | ".join(title for title, _ in COLUMNS) + " |",
-             "|" + "|".join(" --- " for _ in COLUMNS) + "|"]
-    for result in results:
-        lines.append("| " + " | ".join(cell(result) for _, cell in COLUMNS) + " |")
+def markdown_table(records, columns=COLUMNS):
+    """Markdown table with one row per record; columns: (title, function of a record -> cell text)."""
+    lines = ["| " + " | ".join(title for title, _ in columns) + " |",
+             "|" + "|".join(" --- " for _ in columns) + "|"]
+    for record in records:
+        lines.append("| " + " | ".join(cell(record) for _, cell in columns) + " |")
     return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 import dataclasses
 import json
 import os
+import tempfile
+import time
 
 import tensorflow as tf
 
@@ -16,6 +18,21 @@ RESUME_KEYS = ("dataset", "experiment", "baseline", "num_latents", "num_groups",
 
 class CheckpointMismatchError(ValueError):
     """Raised when resuming a run whose saved configuration differs from the requested one."""
+
+
+class RunDirectoryError(OSError):
+    """The run directory cannot be created or written."""
+
+
+def make_run_dir(run_dir):
+    """Creates run_dir (and its parents) and checks that files can be written in it."""
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir):
+            pass
+    except OSError as error:
+        raise RunDirectoryError(f"cannot write the run directory {run_dir} ({error.strerror or error}); choose a "
+                                "writable --log_dir") from error
 
 
 def load_run_config(run_dir):
@@ -88,3 +105,21 @@ class RunCheckpoints:
             raise RuntimeError(f"no best checkpoint under {self.best.directory}")
         self.checkpoint.restore(path).assert_existing_objects_matched()
         return path
+
+
+class SaveSchedule:
+    """When to write `latest` between validations: every `every_secs` seconds since the last save and/or
+    every `every_steps` steps (0 turns either off)."""
+
+    def __init__(self, every_secs, every_steps, clock=time.monotonic):
+        self.every_secs = every_secs
+        self.every_steps = every_steps
+        self.clock = clock
+        self.last_save = clock()
+
+    def due(self, step):
+        by_steps = self.every_steps > 0 and step % self.every_steps == 0
+        return by_steps or (self.every_secs > 0 and self.clock() - self.last_save >= self.every_secs)
+
+    def saved(self):
+        self.last_save = self.clock()

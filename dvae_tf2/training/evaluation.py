@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import objectives
+from dvae_tf2 import objectives, progress, uncertainty
 
 
 class EvalResult(typing.NamedTuple):
@@ -15,6 +15,12 @@ class EvalResult(typing.NamedTuple):
     num_images: int
     num_samples: int
     seconds: float
+    log_likelihoods: np.ndarray   # [M] float64: log (1/K) sum_k w_k of each image, in input order
+
+    @property
+    def neg_ll_stderr(self):
+        """Standard error of neg_ll over the test images (sample sd / sqrt(M)); nan for one image."""
+        return uncertainty.standard_error(self.log_likelihoods)
 
 
 class Evaluator:
@@ -43,12 +49,14 @@ class Evaluator:
             lls.append(objectives.iw_bound(log_w).numpy())
             if time.time() - last_log > 30:
                 done = lo + per_batch
-                logging.info("%s: %d/%d images, running NLL %.3f (%.0f s)", label, done, len(images),
-                             -np.mean(np.concatenate(lls)), time.time() - start)
+                logging.info("%s: %d/%d images, running NLL %.3f (%.0f s, ETA %s)", label, done, len(images),
+                             -np.mean(np.concatenate(lls)), time.time() - start,
+                             progress.eta(done, len(images), time.time() - start))
                 last_log = time.time()
-        elbo, ll = np.concatenate(elbos), np.concatenate(lls)
+        elbo, ll = np.concatenate(elbos).astype(np.float64), np.concatenate(lls).astype(np.float64)
         if not (np.all(np.isfinite(elbo)) and np.all(np.isfinite(ll))):
             raise FloatingPointError(f"{label}: non-finite importance weights for "
                                      f"{np.sum(~np.isfinite(ll))} of {len(ll)} images")
         return EvalResult(neg_elbo=float(-elbo.mean()), neg_ll=float(-ll.mean()), num_images=len(images),
-                          num_samples=num_samples, seconds=time.time() - start)
+                          num_samples=num_samples, seconds=time.time() - start,
+                          log_likelihoods=ll)

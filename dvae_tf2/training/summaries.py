@@ -46,7 +46,7 @@ class RunSummaries:
             tf.summary.image("train/reconstruction_images", images.side_by_side(x, losses.reconstruction_probs))
 
     def evaluation(self, split, result, step):
-        """-ELBO and NLL of an EvalResult on `split` ("val" or "test")."""
+        """-ELBO and NLL of an EvalResult on `split` ("val", "test", or DVAE#'s "test_periodic")."""
         with self.writer.as_default(step=step):
             tf.summary.scalar(f"{split}/neg_elbo", result.neg_elbo)
             tf.summary.scalar(f"{split}/neg_ll", result.neg_ll)

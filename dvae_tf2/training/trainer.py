@@ -8,11 +8,22 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io, data, objectives
+from dvae_tf2 import atomic_io, data, objectives, progress
 from dvae_tf2.model import DVAE
-from dvae_tf2.training.checkpoints import RunCheckpoints
+from dvae_tf2.training import event_files
+from dvae_tf2.training.checkpoints import RunCheckpoints, SaveSchedule, make_run_dir
 from dvae_tf2.training.evaluation import Evaluator
+from dvae_tf2.training.numerics import FiniteGuard
+from dvae_tf2.training.stop_signals import StopRequests, TrainingStopped
 from dvae_tf2.training.summaries import RunSummaries
+
+# Loss terms (TrainingLosses fields) watched for non-finite values, before the gradients.
+WATCHED_LOSSES = ("objective", "reconstruction", "kl", "weight_decay", "prior_log_z")
+
+
+def _variable_name(variable):
+    """Keras variables' path (decoder/dense_0/kernel), else the tf.Variable name without ':0'."""
+    return getattr(variable, "path", None) or variable.name.split(":")[0]
 
 
 class Trainer:
@@ -22,12 +33,13 @@ class Trainer:
         self.config = config
         self.splits = splits
         self.run_dir = config.run_dir
-        os.makedirs(self.run_dir, exist_ok=True)
+        make_run_dir(self.run_dir)
         self.model = DVAE(config, splits.train_mean, len(splits.train))
         boundaries, values = objectives.piecewise_learning_rates(config.base_lr, config.num_train_iter)
         self.learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
         self.optimizer = keras.optimizers.Adam(self.learning_rate, epsilon=1e-3)
-        self.optimizer.build(self.model.generative_variables + self.model.encoder_variables)
+        variables = self.model.generative_variables + self.model.encoder_variables
+        self.optimizer.build(variables)
         self.eval_rng = tf.random.Generator.from_seed(config.seed + 2)
         self.best_val_neg_ll = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
         self.best_val_neg_elbo = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
@@ -35,12 +47,17 @@ class Trainer:
             tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, eval_rng=self.eval_rng,
                                 best_val_neg_ll=self.best_val_neg_ll, best_val_neg_elbo=self.best_val_neg_elbo),
             self.run_dir)
-        self.summaries = RunSummaries(self.run_dir, config)
         self.evaluator = Evaluator(self.model, config.eval_rows_per_batch)
         self._train_step = tf.function(self._step, jit_compile=config.jit_compile)
         self.checkpoints.prepare(config, resume)
         if resume:
             logging.info("Resumed from %s at step %d", self.checkpoints.latest.latest_checkpoint, self.step)
+            event_files.drop_events_after(self.run_dir, self.step)
+        self.summaries = RunSummaries(self.run_dir, config)
+        if config.check_numerics:
+            tf.debugging.enable_check_numerics()
+        self.guard = FiniteGuard(WATCHED_LOSSES + tuple(f"gradient of {_variable_name(v)}" for v in variables),
+                                 config.batch_size, checked_through=self.step)
 
     @property
     def step(self):
@@ -60,11 +77,13 @@ class Trainer:
             losses = model.training_losses(x, index, self.coefficient(self.optimizer.iterations))
             loss_p = losses.loss_p + losses.weight_decay
             loss_q = losses.loss_q + losses.weight_decay
-        if self.config.k == 1:
+        if not self.config.use_iw:
             grads = tape.gradient(loss_p, p_vars + q_vars)
         else:
             grads = tape.gradient(loss_p, p_vars) + tape.gradient(loss_q, q_vars)
         del tape
+        self.guard.record(self.optimizer.iterations + 1, [getattr(losses, name) for name in WATCHED_LOSSES] + grads,
+                          index)
         self.optimizer.apply_gradients(zip(grads, p_vars + q_vars))
         return losses
 
@@ -84,12 +103,18 @@ class Trainer:
         return self.evaluator(split_images, num_samples, label=label)
 
     def _validate(self, step):
+        self.guard.check(step, self.run_dir)
         ais_result = self.refresh_prior_log_z()
         val_images = self.splits.valid[:: self.config.val_stride]
         result = self.evaluate(val_images, self.config.validation_iw_samples, "validation")
         logging.info("step %d: val -ELBO %.3f, val NLL %.3f (%d images x %d samples, %.0f s)", step,
                      result.neg_elbo, result.neg_ll, result.num_images, result.num_samples, result.seconds)
         self.summaries.evaluation("val", result, step)
+        if self.config.is_dvae_sharp:   # the DVAE# protocol follows the test NLL at every evaluation too
+            test = self.evaluate(self.test_images(), self.config.validation_iw_samples, "periodic test")
+            logging.info("step %d: test -ELBO %.3f, test NLL %.3f (%d images x %d samples)", step, test.neg_elbo,
+                         test.neg_ll, test.num_images, test.num_samples)
+            self.summaries.evaluation("test_periodic", test, step)
         if ais_result is not None:
             self.summaries.prior_log_z(self.model.prior, step)
         self.summaries.model_state(self.model, self.splits.valid, ais_result, step)
@@ -98,58 +123,90 @@ class Trainer:
             self.best_val_neg_elbo.assign(result.neg_elbo)
             self.checkpoints.save_best(step)
             logging.info("new best validation NLL %.3f at step %d", result.neg_ll, step)
-        self.checkpoints.save_latest(step)
+        self._save_latest(step)
+
+    def test_images(self):
+        """The test split, or its strided subset of config.test_subset images."""
+        if self.config.test_subset:
+            return data.strided_subset(self.splits.test, self.config.test_subset)
+        return self.splits.test
+
+    def _log_training(self, step, x, losses, rate, first_of_session):
+        """Checks that the steps so far are finite, then writes the training summaries and log line."""
+        cfg = self.config
+        self.guard.check(step, self.run_dir)
+        self.summaries.training(losses, step, self.learning_rate(step), rate)
+        if step % cfg.summary_every == 0:
+            self.summaries.training_images(x, losses, step)
+        # Training time left at the current rate (a session's first step includes compilation).
+        eta = "?" if first_of_session else progress.format_duration((cfg.num_train_iter - step) / rate)
+        logging.info("step %d/%d: objective %.3f recon %.3f kl %.3f coeff %.3f lr %.2e (%.1f steps/s, ETA %s)",
+                     step, cfg.num_train_iter, losses.objective, losses.reconstruction, losses.kl,
+                     losses.coefficient, float(self.learning_rate(step)), rate, eta)
+
+    def _save_latest(self, step):
+        """Writes `latest` (and flushes the summaries) once no step up to `step` is non-finite."""
+        self.guard.check(step, self.run_dir)
         self.summaries.flush()
+        self.checkpoints.save_latest(step)
 
     # ----------------------------------------------------------------------------------------------
     def train(self, until_step=None):
         """Runs the remaining steps, then the final test evaluation; returns the results dict.
 
         With `until_step` < num_train_iter it stops there after saving a checkpoint (resume later
-        with resume=True) and returns None.
+        with resume=True) and returns None. Between validations `latest` is also written on the
+        config's checkpoint cadence. On SIGTERM/SIGINT it finishes the step, writes `latest` and
+        raises TrainingStopped.
         """
         cfg = self.config
         last_step = cfg.num_train_iter if until_step is None else min(until_step, cfg.num_train_iter)
         start_step, start_time, validation_seconds = self.step, time.time(), 0.0
         batches = data.training_batches(self.splits, cfg.batch_size, cfg.seed, start_step=start_step)
         window_start, window_steps = time.time(), 0
-        for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
-            losses = self._train_step(x, index)
-            window_steps += 1
-            if not np.isfinite(losses.objective.numpy()):
-                raise FloatingPointError(f"non-finite training objective at step {step}: {losses}")
-            if step % cfg.summary_every == 0 or step == start_step + 1:
-                rate = window_steps / (time.time() - window_start)
-                self.summaries.training(losses, step, self.learning_rate(step), rate)
-                if step % cfg.summary_every == 0:
-                    self.summaries.training_images(x, losses, step)
-                logging.info("step %d/%d: objective %.3f recon %.3f kl %.3f coeff %.3f lr %.2e (%.1f steps/s)",
-                             step, cfg.num_train_iter, losses.objective, losses.reconstruction, losses.kl,
-                             losses.coefficient, float(self.learning_rate(step)), rate)
-                window_start, window_steps = time.time(), 0
-            if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
-                validation_start = time.time()
-                self._validate(step)
-                validation_seconds += time.time() - validation_start
-                window_start = time.time()   # keep validation out of the next steps/s window
+        schedule = SaveSchedule(cfg.checkpoint_every_secs, cfg.checkpoint_every_steps)
+        with StopRequests() as stop:
+            for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
+                losses = self._train_step(x, index)
+                window_steps += 1
+                if step % cfg.summary_every == 0 or step == start_step + 1:
+                    rate = window_steps / (time.time() - window_start)
+                    self._log_training(step, x, losses, rate, first_of_session=step == start_step + 1)
+                    window_start, window_steps = time.time(), 0
+                if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
+                    validation_start = time.time()
+                    self._validate(step)
+                    validation_seconds += time.time() - validation_start
+                    window_start = time.time()   # keep validation out of the next steps/s window
+                    schedule.saved()
+                elif schedule.due(step) or stop.signum is not None:
+                    self._save_latest(step)
+                    schedule.saved()
+                if stop.signum is not None:
+                    stopped = TrainingStopped(step, stop.signum)
+                    logging.warning("%s", stopped)
+                    raise stopped
         wall_seconds = time.time() - start_time
         if last_step < cfg.num_train_iter:
-            self.checkpoints.save_latest(last_step)
+            self._save_latest(last_step)
             logging.info("stopped at step %d; continue with --resume", last_step)
             return None
         return self.final_evaluation(wall_seconds, validation_seconds, start_step)
 
     def final_evaluation(self, wall_seconds, validation_seconds, start_step):
-        """Restores the best checkpoint, refreshes log Z, evaluates the test set, writes results.json."""
+        """Restores the best checkpoint, refreshes log Z, evaluates the test set, writes results.json.
+
+        Beside results.json it saves test_log_likelihoods.npy: [test_images] float64 IW estimates of log p(x)
+        (struct: log p(x2|x1)), in test-set order, for paired comparisons between runs
+        (python -m dvae_tf2.tools.compare).
+        """
         cfg = self.config
         final_step = self.step
         best_path = self.checkpoints.restore_best()
         best_step = self.step
         logging.info("restored best checkpoint %s (step %d)", best_path, best_step)
         self.refresh_prior_log_z()
-        test_images = self.splits.test
-        if cfg.test_subset:
-            test_images = data.strided_subset(test_images, cfg.test_subset)
+        test_images = self.test_images()
         test = self.evaluate(test_images, cfg.eval_iw_samples, "test")
         logging.info("test -ELBO %.3f, test NLL %.3f (%d images x %d samples, %.0f s)", test.neg_elbo,
                      test.neg_ll, test.num_images, test.num_samples, test.seconds)
@@ -167,11 +224,14 @@ class Trainer:
             "val_neg_ll": float(self.best_val_neg_ll),
             "test_neg_elbo": test.neg_elbo,
             "test_neg_ll": test.neg_ll,
+            "test_neg_ll_stderr": test.neg_ll_stderr,
             "test_images": test.num_images,
+            "test_images_digest": data.images_digest(test_images),
             "test_eval_seconds": test.seconds,
             "eval_iw_samples": test.num_samples,
             "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z),
             "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr),
         }
+        atomic_io.write_npy(os.path.join(self.run_dir, "test_log_likelihoods.npy"), test.log_likelihoods)
         atomic_io.write_json(os.path.join(self.run_dir, "results.json"), results)
         return results

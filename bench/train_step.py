@@ -1,0 +1,131 @@
+"""Benchmarks one training step of each DVAE## baseline and the posterior AIS of evaluation; prints one JSON object.
+
+python bench/train_step.py [--quick]
+
+train_step: ms per compiled (XLA) training step of dvaes_power, pwl_relax, gsm_relax and rbm_post (binarized MNIST
+shapes: batch 100, 200 latents, k = 1, L = 1), with the prior sampler at the legacy setting (1000 samples x 40
+sweeps) and at 1000 chains x 1 sweep. Each step is split into
+  prior_sampling_ms    model.prior.sample_for_training(), compiled alone;
+  posterior_draw_ms    model.encoder.training_draw(x - m, index, k, rng), compiled alone: the encoder's forward
+                       pass and its sampling (rbm_post: s hard Gibbs sweeps on the persistent chains, t relaxed);
+  networks_and_optimizer_ms  the rest of the full step (decoder, losses, backward pass, Adam), by difference.
+posterior_ais: rbm_post's evaluation AIS (annealed_log_z from the biases-only RBM, one batch of evaluation: 5
+images x 4000 chains, 100+100 units), ms per temperature beside the two bare batched matmuls each temperature
+contains, and their ratio (as bench/samplers.py does for the Gibbs sweep).
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import logging  # noqa: E402
+
+from bench.common import best_seconds, random_params  # noqa: E402
+from dvae_tf2.baselines import BASELINES, DVAE_SHARPSHARP  # noqa: E402
+from dvae_tf2.config import Config  # noqa: E402
+from dvae_tf2.data import DataSplits  # noqa: E402
+from dvae_tf2.samplers import ais  # noqa: E402
+from dvae_tf2.training import Trainer  # noqa: E402
+
+_PIXEL_MEAN = 0.13   # binarized MNIST's
+
+
+def synthetic_splits(num_train, seed=0):
+    """Random 0/1 images [num_train, 784] with MNIST's pixel mean (step times do not depend on the pixels)."""
+    images = (np.random.RandomState(seed).rand(num_train, 784) < _PIXEL_MEAN).astype(np.float32)
+    return DataSplits("binarized_mnist", images, images[:10], images[:10], dynamic_binarization=False)
+
+
+def step_breakdown(config, splits, repeats):
+    """{step_ms, prior_sampling_ms, posterior_draw_ms, networks_and_optimizer_ms} of one baseline and sampler setting."""
+    trainer = Trainer(config, splits)
+    model = trainer.model
+    x = tf.constant(splits.train[:config.batch_size])
+    index = tf.range(config.batch_size, dtype=tf.int32)
+    prior = tf.function(model.prior.sample_for_training, jit_compile=config.jit_compile)
+    posterior = tf.function(lambda x, index: model.encoder.training_draw(model.encoder_input(x), index, config.k,
+                                                                         model.rng), jit_compile=config.jit_compile)
+    full = best_seconds(lambda: trainer._train_step(x, index), repeats)  # the trainer's compiled step itself
+    prior_s = best_seconds(prior, repeats)
+    posterior_s = best_seconds(lambda: posterior(x, index), repeats)
+    return {"step_ms": 1e3 * full, "prior_sampling_ms": 1e3 * prior_s, "posterior_draw_ms": 1e3 * posterior_s,
+            "networks_and_optimizer_ms": 1e3 * (full - prior_s - posterior_s)}
+
+
+def train_step_benchmark(sizes, sampler_settings, repeats, log_dir):
+    """{baseline: {setting: step_breakdown + the sampler's samples and sweeps}} for every DVAE## baseline."""
+    splits = synthetic_splits(sizes["training_size"])
+    report = {}
+    for baseline in BASELINES[DVAE_SHARPSHARP]:
+        report[baseline] = {}
+        for setting, (samples, sweeps) in sampler_settings.items():
+            logging.info("train_step: %s, %s (%d samples x %d sweeps)", baseline, setting, samples, sweeps)
+            config = Config(baseline=baseline, num_latents=sizes["num_latents"],
+                            num_hidden_units=sizes["num_hidden_units"], batch_size=sizes["batch_size"],
+                            num_prior_samples=samples, num_prior_sweeps=sweeps,
+                            log_dir=os.path.join(log_dir, setting)).validate()
+            report[baseline][setting] = {"prior_samples": samples, "prior_sweeps": sweeps,
+                                         **step_breakdown(config, splits, repeats)}
+    return report
+
+
+def posterior_ais_benchmark(num_rbms, num_chains, num_vars, num_temperatures, repeats):
+    """ms per temperature of the evaluation AIS vs its two bare batched matmuls per temperature, and the ratio."""
+    params = random_params(num_rbms, num_vars, num_vars)
+    rng = tf.random.Generator.from_seed(0)
+
+    def anneal():
+        return ais.annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=params.b1,
+                                  base_b2=params.b2).log_z
+
+    @tf.function(jit_compile=True)
+    def matmuls(w, z1):
+        def body(k, z1):
+            z2 = tf.linalg.matmul(z1, w)                                     # the field z1 W
+            return k + 1, tf.linalg.matmul(z2, w, transpose_b=True)          # the z1 logits W z2
+        return tf.while_loop(lambda k, _: k < num_temperatures, body, (tf.constant(1), z1))[1]
+
+    z1 = tf.cast(tf.random.stateless_uniform([num_rbms, num_chains, num_vars], [0, 1]) < 0.5, tf.float32)
+    per_temperature = num_temperatures - 1
+    ais_s = best_seconds(anneal, repeats) / per_temperature
+    matmul_s = best_seconds(lambda: matmuls(params.w, z1), repeats) / per_temperature
+    return {"rbms": num_rbms, "chains": num_chains, "units": f"{num_vars}+{num_vars}",
+            "temperatures": num_temperatures, "seconds": ais_s * per_temperature,
+            "ms_per_temperature": 1e3 * ais_s, "two_batched_matmuls_ms": 1e3 * matmul_s,
+            "overhead_ratio": ais_s / matmul_s}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small networks, populations and AIS, one repeat (a smoke run; the figures mean nothing)")
+    args = parser.parse_args()
+    if args.quick:
+        sizes = {"num_latents": 20, "num_hidden_units": 16, "batch_size": 10, "training_size": 100}
+        sampler_settings = {"legacy": (50, 4), "one_sweep": (50, 1)}
+        ais_shape, repeats = {"num_rbms": 2, "num_chains": 100, "num_vars": 10, "num_temperatures": 10}, 1
+    else:
+        sizes = {"num_latents": 200, "num_hidden_units": 200, "batch_size": 100, "training_size": 50000}
+        sampler_settings = {"legacy": (1000, 40), "one_sweep": (1000, 1)}
+        ais_shape, repeats = {"num_rbms": 5, "num_chains": 4000, "num_vars": 100, "num_temperatures": 500}, 5
+    with tempfile.TemporaryDirectory(prefix="bench_train_step.") as log_dir:
+        steps = train_step_benchmark(sizes, sampler_settings, repeats, log_dir)
+    report = {
+        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+        "threads": os.cpu_count(),
+        "quick": args.quick,
+        **{key: sizes[key] for key in ("num_latents", "num_hidden_units", "batch_size")},
+        "train_step": steps,
+        "posterior_ais": posterior_ais_benchmark(repeats=repeats, **ais_shape),
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Shifted Gaussian mixture posterior of the Gaussian-integral relaxation (DVAE# Sec. 4; dvaes_gi).
+
+z ~ Bernoulli(q), zeta | z ~ N(z + delta, s^2): the marginal is (1 - q) phi_0(zeta) + q phi_1(zeta),
+phi_k the density of N(k + delta, s^2). The components are tfd.Normal; the mixture is written by
+hand because TFP's mixtures do not reparameterise through the mixing probability q.
+"""
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from dvae_tf2.distributions.base import RelaxedBernoulliBase
+
+tfd = tfp.distributions
+
+_PROB_CEILING = 1.0 - 1e-4  # legacy clip of q inside log(1 - q)
+SHIFT_RANGE = 0.5  # delta = SHIFT_RANGE (sigmoid(l_delta) - 0.5), so |delta| < 0.25
+SCALE_SLOPE, SCALE_FLOOR = 0.2, 0.05  # s = |SCALE_SLOPE v| + SCALE_FLOOR, so s = 0.25 at v = 1
+
+
+def shift_from_logits(shift_logits):
+    """Per-datapoint shift delta = 0.5 (sigmoid(l_delta) - 0.5), elementwise."""
+    return SHIFT_RANGE * (tf.sigmoid(shift_logits) - 0.5)
+
+
+def scale_from_parameter(v):
+    """Component scale s = |0.2 v| + 0.05 from the trainable v (initialised to 1), elementwise."""
+    return tf.abs(SCALE_SLOPE * v) + SCALE_FLOOR
+
+
+class ShiftedGaussianMixture(RelaxedBernoulliBase):
+    """(1 - q) N(delta, s^2) + q N(1 + delta, s^2), elementwise; q = sigmoid(logits).
+
+    logits and shift [..., n], scale broadcastable to them (e.g. [1, n]). `sample` draws z and
+    eps ~ N(0, 1) and attaches the implicit gradients of zeta = F^-1(u) w.r.t. q, delta and s
+    (DVAE# Sec. 3.4). `beta` is None: the table's beta for dvaes_gi is the prior's lambda_min.
+    """
+
+    def __init__(self, logits, shift, scale):
+        super().__init__(logits, beta=None)
+        self.shift = shift
+        self.scale = scale
+
+    def _components(self):
+        """(N(delta, s^2), N(1 + delta, s^2))."""
+        return (tfd.Normal(loc=self.shift, scale=self.scale),
+                tfd.Normal(loc=1.0 + self.shift, scale=self.scale))
+
+    def log_prob(self, zeta):
+        """log[(1 - q) phi_0 + q phi_1] = log(1 - q) + log phi_0 + softplus(l + (zeta - delta - 1/2) / s^2).
+
+        log phi_1 - log phi_0 = (zeta - delta - 1/2) / s^2; q is capped at 1 - 1e-4 in log(1 - q) (legacy).
+        """
+        log_ratio = (zeta - self.shift - 0.5) / tf.square(self.scale)
+        return (tf.math.log1p(-tf.minimum(self.probs, _PROB_CEILING)) + self._components()[0].log_prob(zeta)
+                + tf.math.softplus(self.logits + log_ratio))
+
+    def cdf(self, zeta):
+        """F(zeta) = (1 - q) Phi_0(zeta) + q Phi_1(zeta)."""
+        normal0, normal1 = self._components()
+        q = self.probs
+        return (1.0 - q) * normal0.cdf(zeta) + q * normal1.cdf(zeta)
+
+    def mean(self):
+        return self.shift + self.probs
+
+    def _component_weights(self, zeta):
+        """((1 - q) phi_0, q phi_1) at zeta."""
+        normal0, normal1 = self._components()
+        q = self.probs
+        return (1.0 - q) * normal0.prob(zeta), q * normal1.prob(zeta)
+
+    def grad_zeta_wrt_q(self, zeta):
+        """d zeta / d q = (Phi_0 - Phi_1) / ((1 - q) phi_0 + q phi_1) (implicit differentiation of F)."""
+        normal0, normal1 = self._components()
+        weight0, weight1 = self._component_weights(zeta)
+        return (normal0.cdf(zeta) - normal1.cdf(zeta)) / (weight0 + weight1)
+
+    def grad_zeta_wrt_scale(self, zeta):
+        """d zeta / d s = [(1 - q) phi_0 (zeta - delta) + q phi_1 (zeta - 1 - delta)] / (s ((1 - q) phi_0 + q phi_1)).
+
+        The legacy code writes zeta and zeta - 1 for the centred terms, which is wrong unless delta = 0.
+        d zeta / d delta = 1, since F depends on zeta and delta only through zeta - delta.
+        """
+        weight0, weight1 = self._component_weights(zeta)
+        centred = zeta - self.shift
+        return (weight0 * centred + weight1 * (centred - 1.0)) / (self.scale * (weight0 + weight1))
+
+    def sample_from_noise(self, u, eps):
+        """The sample z + delta + s eps for z = 1[u < q], u ~ U(0, 1), eps ~ N(0, 1), with its gradients."""
+        q = self.probs
+        z = tf.cast(u < q, q.dtype)
+        zeta = tf.stop_gradient(z + self.shift + self.scale * eps)
+        slope_q = tf.stop_gradient(self.grad_zeta_wrt_q(zeta))
+        slope_scale = tf.stop_gradient(self.grad_zeta_wrt_scale(zeta))
+        return (zeta + slope_q * q - tf.stop_gradient(slope_q * q)
+                + self.shift - tf.stop_gradient(self.shift)
+                + slope_scale * self.scale - tf.stop_gradient(slope_scale * self.scale))
+
+    def sample(self, rng):
+        """Reparameterised sample with noise from the tf.random.Generator `rng`."""
+        shape = tf.shape(self.logits)
+        return self.sample_from_noise(rng.uniform(shape, dtype=self.logits.dtype),
+                                      rng.normal(shape, dtype=self.logits.dtype))
+
+    def objective_log_prob(self, zeta):
+        """sum log q(zeta) with q, delta and s stopped (as OverlappingMixture): gradient through zeta only."""
+        stopped = ShiftedGaussianMixture(*(tf.stop_gradient(t) for t in (self.logits, self.shift, self.scale)))
+        return tf.reduce_sum(stopped.log_prob(zeta), axis=-1)
+
+    def objective_neg_entropy(self, zeta):
+        """E_q[log q] estimated at the sample: the same term as `objective_log_prob`."""
+        return self.objective_log_prob(zeta)

@@ -1,0 +1,48 @@
+"""Exact log p(zeta) of the RBM under the Gaussian-integral trick (DVAE# Sec. 4; dvaes_gi, SPEC Sec. 2 (d)).
+
+With A = [[0, W], [W^T, 0]] + lambda I positive definite and r(zeta | z) = N(zeta; z, A^-1),
+p(zeta) = sum_z p(z) N(zeta; z, A^-1) sums in closed form (z_i^2 = z_i turns zeta^T A z into a field):
+    log p(zeta) = -log Z + 1/2 log det(A / 2 pi) - 1/2 zeta^T A zeta + sum_i softplus((A zeta + b - lambda / 2)_i),
+log det A = n log lambda + log det(I - W^T W / lambda^2) (Schur complement, by Cholesky).
+"""
+import math
+
+import tensorflow as tf
+
+from dvae_tf2 import rbm
+from dvae_tf2.priors.rbm_prior import split_halves
+
+SPECTRAL_MARGIN = 5.0  # lambda = max(sigma_max(W) + 5, lambda_min): A's smallest eigenvalue is >= 5
+
+
+def largest_singular_value(w):
+    """sigma_max(W) for w [n1, n2]: -(smallest eigenvalue) of [[0, W], [W^T, 0]]. -> scalar."""
+    return tf.linalg.svd(w, compute_uv=False)[0]
+
+
+def diagonal_shift(sigma_max, lambda_min):
+    """lambda = max(sigma_max + 5, lambda_min) (lambda_min: the beta of the table for dvaes_gi)."""
+    return tf.maximum(sigma_max + SPECTRAL_MARGIN, lambda_min)
+
+
+def log_det_shifted_coupling(w, lam):
+    """log det A = n log lambda + log det(I - W^T W / lambda^2) for w [n1, n2] and scalar lambda."""
+    n1, n2 = w.shape
+    schur = tf.eye(n2, dtype=w.dtype) - tf.linalg.matmul(w, w, transpose_a=True) / tf.square(lam)
+    log_det_schur = 2.0 * tf.reduce_sum(tf.math.log(tf.linalg.diag_part(tf.linalg.cholesky(schur))))
+    return (n1 + n2) * tf.math.log(lam) + log_det_schur
+
+
+def gaussian_integral_log_prob(params, num_vars1, zeta, lam, log_z):
+    """log p(zeta) for zeta [M, n] under one RBM (params with B = 1), scalar lambda and log Z. -> [M].
+
+    field = A zeta + b = [lambda zeta1 + b1 + W zeta2, lambda zeta2 + b2 + W^T zeta1].
+    """
+    zeta1, zeta2 = split_halves(zeta, num_vars1)
+    field = tf.concat([rbm.logits_z1_given_z2(params, zeta2[None])[0],
+                       rbm.logits_z2_given_z1(params, zeta1[None])[0]], axis=-1) + lam * zeta
+    bias = tf.concat([params.b1[0], params.b2[0]], axis=-1)
+    quadratic = tf.reduce_sum(zeta * (field - bias), axis=-1)  # zeta^T A zeta
+    log_normaliser = 0.5 * (log_det_shifted_coupling(params.w[0], lam) - zeta.shape[-1] * math.log(2.0 * math.pi))
+    return (log_normaliser - 0.5 * quadratic + tf.reduce_sum(tf.math.softplus(field - 0.5 * lam), axis=-1)
+            - log_z)

@@ -1,0 +1,112 @@
+"""KL forms (a) DVAE++ cross-entropy and (d) Gaussian-integral log p(zeta) against enumeration of a 3+3 RBM."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import special, stats
+
+from dvae_tf2 import rbm
+from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
+from dvae_tf2.distributions.exponential_smoothing import ExponentialSmoothing
+from dvae_tf2.priors.gaussian_integral import (diagonal_shift, gaussian_integral_log_prob, largest_singular_value,
+                                               log_det_shifted_coupling)
+from dvae_tf2.priors.marginal_rbm import smoothing_fields
+from dvae_tf2.priors.overlapping_kl import overlapping_cross_entropy_kl
+from dvae_tf2.samplers import exact
+
+N1 = N2 = 3
+STATES = exact.enumerate_states(N1 + N2)  # [64, 6]
+
+
+def _random_rbm(seed, weight_scale=1.0):
+    rng = np.random.default_rng(seed)
+    return rbm.RBMParams(tf.constant(rng.normal(0, 0.5, [1, N1])), tf.constant(rng.normal(0, 0.5, [1, N2])),
+                         tf.constant(rng.normal(0, weight_scale, [1, N1, N2])))
+
+
+def _state_log_probs(params):
+    """log p(z) [64] for every binary state, and the exact log Z."""
+    log_z = float(exact.exact_log_z(params)[0])
+    energy = rbm.energy(params, tf.constant(STATES[None, :, :N1]), tf.constant(STATES[None, :, N1:]))[0]
+    return -energy.numpy() - log_z, log_z
+
+
+def _exact_kl(logits, params):
+    """KL(q || p) = sum_z q(z) [log q(z) - log p(z)] for factorial q with logits [M, 6]."""
+    log_p, _ = _state_log_probs(params)
+    log_q = -np.logaddexp(0, -np.where(STATES[None] == 1, 1, -1) * logits[:, None, :]).sum(-1)  # [M, 64]
+    return (np.exp(log_q) * (log_q - log_p[None])).sum(-1)
+
+
+def test_cross_entropy_form_is_the_exact_kl_when_the_log_ratio_is_zero():
+    params = _random_rbm(0)
+    logits = np.random.default_rng(1).normal(0, 1.5, [5, N1 + N2])
+    _, log_z = _state_log_probs(params)
+    kl = overlapping_cross_entropy_kl(params, N1, tf.constant(logits), tf.zeros([5, N1], tf.float64), log_z)
+    np.testing.assert_allclose(kl.numpy(), _exact_kl(logits, params), rtol=1e-10)
+    assert np.all(kl.numpy() > 0)
+
+
+@pytest.mark.parametrize("smoothing", [ExponentialSmoothing(4.0), PowerFunctionSmoothing(10.0)],
+                         ids=["exp", "power"])
+def test_cross_entropy_form_with_the_log_ratio_is_unbiased_for_one_layer(smoothing):
+    # E_zeta[sigmoid(l1 + log r(zeta|1) - log r(zeta|0))] = E_zeta[q(z1 = 1 | zeta)] = q1, and the form is
+    # linear in nu1, so its mean over zeta ~ q is the exact KL.
+    params = _random_rbm(2)
+    logits = np.random.default_rng(3).normal(0, 1.0, [1, N1 + N2])
+    _, log_z = _state_log_probs(params)
+    num = 100_000
+    tiled = tf.constant(np.repeat(logits, num, axis=0), tf.float32)
+    zeta = OverlappingMixture(tiled, smoothing).sample(tf.random.Generator.from_seed(4))
+    log_ratio1 = smoothing_fields(smoothing, zeta)[0][:, :N1]
+    float_params = rbm.RBMParams(*(tf.cast(t, tf.float32) for t in params))
+    kl = overlapping_cross_entropy_kl(float_params, N1, tiled, log_ratio1, log_z).numpy().astype(np.float64)
+    exact_kl = _exact_kl(logits, params)[0]
+    assert kl.std() > 1e-2  # the log ratio does move nu1 away from q1
+    assert kl.mean() == pytest.approx(exact_kl, abs=4 * kl.std() / np.sqrt(num))
+
+
+def _shift_matrix(params, lam):
+    w = params.w.numpy()[0]
+    coupling = np.block([[np.zeros([N1, N1]), w], [w.T, np.zeros([N2, N2])]])
+    return coupling + lam * np.eye(N1 + N2)
+
+
+@pytest.mark.parametrize("weight_scale,lambda_min", [(1.0, 0.0), (1.0, 30.0), (3.0, 0.0)])
+def test_gaussian_integral_log_prob_is_the_exact_marginal(weight_scale, lambda_min):
+    params = _random_rbm(5, weight_scale)
+    sigma_max = largest_singular_value(params.w[0])
+    assert float(sigma_max) == pytest.approx(np.linalg.svd(params.w.numpy()[0], compute_uv=False)[0], rel=1e-12)
+    lam = diagonal_shift(sigma_max, tf.constant(lambda_min, tf.float64))
+    assert float(lam) == pytest.approx(max(float(sigma_max) + 5.0, lambda_min))
+    a = _shift_matrix(params, float(lam))
+    assert np.linalg.eigvalsh(a).min() == pytest.approx(float(lam) - float(sigma_max), rel=1e-10)
+    assert float(log_det_shifted_coupling(params.w[0], lam)) == pytest.approx(np.linalg.slogdet(a)[1], rel=1e-12)
+
+    rng = np.random.default_rng(6)
+    zeta = np.concatenate([STATES[rng.integers(0, 64, 10)] + rng.normal(0, 0.4, [10, 6]),
+                           rng.normal(0.5, 1.0, [10, 6])])
+    log_p_z, log_z = _state_log_probs(params)
+    # Brute force: log sum_z p(z) N(zeta; z, A^-1).
+    cov = np.linalg.inv(a)
+    log_joint = log_p_z[None] + np.stack(
+        [stats.multivariate_normal(mean=z, cov=cov).logpdf(zeta) for z in STATES], axis=-1)
+    expected = special.logsumexp(log_joint, axis=-1)
+    log_prob = gaussian_integral_log_prob(params, N1, tf.constant(zeta), lam, log_z)
+    np.testing.assert_allclose(log_prob.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+def test_gaussian_integral_log_prob_carries_the_energy_gradient():
+    # Without log Z, d log p(zeta) / d b = E[z | zeta] (log det A does not depend on b), and under the
+    # Gaussian-integral joint p(z | zeta) is factorial: sigmoid((A zeta + b - lambda / 2)_i).
+    params = _random_rbm(7)
+    zeta = tf.constant(np.random.default_rng(8).normal(0.5, 0.5, [4, 6]))
+    lam = diagonal_shift(largest_singular_value(params.w[0]), tf.constant(0.0, tf.float64))
+    b1, b2 = tf.Variable(params.b1), tf.Variable(params.b2)
+    with tf.GradientTape() as tape:
+        log_prob = gaussian_integral_log_prob(rbm.RBMParams(b1, b2, params.w), N1, zeta, lam, 0.0)
+    grad = np.concatenate([g.numpy()[0] for g in tape.gradient(log_prob, [b1, b2])])
+    # Summed over the 4 points.
+    a = _shift_matrix(params, float(lam))
+    bias = np.concatenate([params.b1.numpy()[0], params.b2.numpy()[0]])
+    expected = special.expit(zeta.numpy() @ a + bias - float(lam) / 2).sum(0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-10)
