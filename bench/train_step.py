@@ -8,10 +8,13 @@ sweeps) and at 1000 chains x 1 sweep. Each step is split into
   prior_sampling_ms    model.prior.sample_for_training(), compiled alone;
   posterior_draw_ms    model.encoder.training_draw(x - m, index, k, rng), compiled alone: the encoder's forward
                        pass and its sampling (rbm_post: s hard Gibbs sweeps on the persistent chains, t relaxed);
-  networks_and_optimizer_ms  the rest of the full step (decoder, losses, backward pass, Adam), by difference.
+  networks_and_optimizer_ms  the rest of the full step (decoder, losses with the prior's log p(zeta), backward
+                       pass, Adam), by difference.
 posterior_ais: rbm_post's evaluation AIS (annealed_log_z from the biases-only RBM, one batch of evaluation: 5
 images x 4000 chains, 100+100 units), ms per temperature beside the two bare batched matmuls each temperature
 contains, and their ratio (as bench/samplers.py does for the Gibbs sweep).
+--quick: small networks, populations and AIS, one repeat, steps compiled without XLA (a smoke run; its figures mean
+nothing).
 """
 import argparse
 import json
@@ -19,8 +22,10 @@ import os
 import sys
 import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from dvae_tf2 import quiet_start  # noqa: E402
+
+quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -34,6 +39,19 @@ from dvae_tf2.samplers import ais  # noqa: E402
 from dvae_tf2.training import Trainer  # noqa: E402
 
 _PIXEL_MEAN = 0.13   # binarized MNIST's
+# Sizes, sampler settings (samples, sweeps), the evaluation AIS batch and repeats of a full run and of --quick.
+_MODES = {
+    "full": {"sizes": {"num_latents": 200, "num_hidden_units": 200, "batch_size": 100, "training_size": 50000,
+                       "jit_compile": True},
+             "samplers": {"legacy": (1000, 40), "one_sweep": (1000, 1)},
+             "ais": {"num_rbms": 5, "num_chains": 4000, "num_vars": 100, "num_temperatures": 500},
+             "repeats": 5},
+    "quick": {"sizes": {"num_latents": 20, "num_hidden_units": 16, "batch_size": 10, "training_size": 100,
+                        "jit_compile": False},
+              "samplers": {"legacy": (50, 4), "one_sweep": (50, 1)},
+              "ais": {"num_rbms": 2, "num_chains": 100, "num_vars": 10, "num_temperatures": 10},
+              "repeats": 1},
+}
 
 
 def synthetic_splits(num_train, seed=0):
@@ -68,7 +86,7 @@ def train_step_benchmark(sizes, sampler_settings, repeats, log_dir):
             logging.info("train_step: %s, %s (%d samples x %d sweeps)", baseline, setting, samples, sweeps)
             config = Config(baseline=baseline, num_latents=sizes["num_latents"],
                             num_hidden_units=sizes["num_hidden_units"], batch_size=sizes["batch_size"],
-                            num_prior_samples=samples, num_prior_sweeps=sweeps,
+                            jit_compile=sizes["jit_compile"], num_prior_samples=samples, num_prior_sweeps=sweeps,
                             log_dir=os.path.join(log_dir, setting)).validate()
             report[baseline][setting] = {"prior_samples": samples, "prior_sweeps": sweeps,
                                          **step_breakdown(config, splits, repeats)}
@@ -103,26 +121,21 @@ def posterior_ais_benchmark(num_rbms, num_chains, num_vars, num_temperatures, re
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="small networks, populations and AIS, one repeat (a smoke run; the figures mean nothing)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small shapes, one repeat, no XLA")
     args = parser.parse_args()
-    if args.quick:
-        sizes = {"num_latents": 20, "num_hidden_units": 16, "batch_size": 10, "training_size": 100}
-        sampler_settings = {"legacy": (50, 4), "one_sweep": (50, 1)}
-        ais_shape, repeats = {"num_rbms": 2, "num_chains": 100, "num_vars": 10, "num_temperatures": 10}, 1
-    else:
-        sizes = {"num_latents": 200, "num_hidden_units": 200, "batch_size": 100, "training_size": 50000}
-        sampler_settings = {"legacy": (1000, 40), "one_sweep": (1000, 1)}
-        ais_shape, repeats = {"num_rbms": 5, "num_chains": 4000, "num_vars": 100, "num_temperatures": 500}, 5
+    logging.set_verbosity(logging.INFO)
+    tf.get_logger().setLevel("ERROR")  # every Trainer traces its own step; TF would warn of "retracing"
+    mode = _MODES["quick" if args.quick else "full"]
+    sizes = mode["sizes"]
     with tempfile.TemporaryDirectory(prefix="bench_train_step.") as log_dir:
-        steps = train_step_benchmark(sizes, sampler_settings, repeats, log_dir)
+        steps = train_step_benchmark(sizes, mode["samplers"], mode["repeats"], log_dir)
     report = {
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
         "threads": os.cpu_count(),
         "quick": args.quick,
-        **{key: sizes[key] for key in ("num_latents", "num_hidden_units", "batch_size")},
+        **{key: sizes[key] for key in ("num_latents", "num_hidden_units", "batch_size", "jit_compile")},
         "train_step": steps,
-        "posterior_ais": posterior_ais_benchmark(repeats=repeats, **ais_shape),
+        "posterior_ais": posterior_ais_benchmark(repeats=mode["repeats"], **mode["ais"]),
     }
     print(json.dumps(report, indent=1))
 

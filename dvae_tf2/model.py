@@ -26,6 +26,13 @@ class TrainingLosses(typing.NamedTuple):
     log_weights: tf.Tensor      # [N, k] (annealed) log importance weights, carrying gradients
 
 
+class EvaluationTerms(typing.NamedTuple):
+    """Per-sample evaluation terms for N images x K binary samples z ~ q(z|x), each [N, K]."""
+    log_weights: tf.Tensor   # log p(x, z) - log q(z|x); struct: log p(x2|z), q(z|x1) acting as the prior
+    elbo: tf.Tensor          # log p(z) + log p(x|z) - log q(z|x); struct (no prior): log p(x2|z) - log q(z|x1)
+    log_px: tf.Tensor        # log p(x|z) (struct: of the bottom half x2)
+
+
 def structure_mask(input_size):
     """1 on the observed top half (first input_size // 2 pixels), 0 on the predicted bottom half."""
     mask = np.zeros([input_size], np.float32)
@@ -119,7 +126,7 @@ class DVAE(tf.Module):
             kl = draw.log_q                       # the entropy term, weighted by lambda
             log_w = -cost
         else:
-            kl = self.prior.cross_entropy(draw, log_z) + draw.neg_entropy
+            kl = self.prior.kl(draw, log_z)
             log_w = coeff * (self.prior.training_log_prob(draw.zeta, log_z) - draw.log_q) - cost
 
         if not cfg.use_iw:   # k = 1, or the k samples' ELBOs averaged (DVAE, DVAE++)
@@ -142,19 +149,24 @@ class DVAE(tf.Module):
             log_weights=tf.reshape(log_w, [n, k]))
 
     # ----------------------------------------------------------------------------------------------
-    def log_importance_weights(self, x, num_samples):
-        """log p(x, z) - log q(z|x) for num_samples binary z ~ q per example: [N, D] -> [N, K].
+    def evaluation_terms(self, x, num_samples):
+        """EvaluationTerms of num_samples binary z ~ q per example: x [N, D] -> each [N, K].
 
-        For struct this is log p(x2 | z) with z ~ q(z|x1) (q acts as the prior). Uses the
-        prior's evaluation log Z (refresh it first).
+        The ELBO term follows the legacy evaluation: for struct it is log p(x2|z) - log q(z|x1), so the
+        reported -ELBO is E_q[log q + cost] (log q from the same samples; AIS log Z_q for rbm_post).
+        Uses the prior's evaluation log Z (refresh it first).
         """
         draw = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.rng)
         logits = self.decoder_logits(draw.z, training=False)
         log_px = -self.neg_log_likelihood(logits, x[:, None, :])
         if self.config.is_struct:
-            return log_px
-        log_pz = -self.prior.energy(draw.z) - self.prior.log_z
-        return log_pz + log_px - draw.log_q
+            return EvaluationTerms(log_weights=log_px, elbo=log_px - draw.log_q, log_px=log_px)
+        log_w = -self.prior.energy(draw.z) - self.prior.log_z + log_px - draw.log_q
+        return EvaluationTerms(log_weights=log_w, elbo=log_w, log_px=log_px)
+
+    def log_importance_weights(self, x, num_samples):
+        """The log importance weights of `evaluation_terms`: [N, D] -> [N, K]."""
+        return self.evaluation_terms(x, num_samples).log_weights
 
     def generate(self, z):
         """Mean images sigmoid(logits(z)) for prior samples z [M, n]."""

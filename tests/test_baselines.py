@@ -16,18 +16,16 @@ from dvae_tf2.priors import MarginalRBMPrior, OverlappingCrossEntropyPrior, RBMP
 
 def test_registry_names_the_baselines_of_each_code_base():
     assert set(baselines.BASELINES[DVAE_SHARPSHARP]) == {"dvaes_power", "pwl_relax", "gsm_relax", "rbm_post"}
-    assert set(baselines.BASELINES[DVAE_SHARP]) == {"dvaepp_exp", "dvaepp_power", "dvaes_gauss", "dvaes_exp",
-                                                   "dvaes_unexp", "dvaes_power"}
+    assert set(baselines.BASELINES[DVAE_SHARP]) == {"dvae_spike_exp", "dvaepp_exp", "dvaepp_power", "dvaes_gauss",
+                                                   "dvaes_exp", "dvaes_unexp", "dvaes_power", "dvaes_gi"}
     assert baselines.codebases_of("dvaes_power") == (DVAE_SHARPSHARP, DVAE_SHARP)
     assert baselines.codebases_of("rbm_post") == (DVAE_SHARPSHARP,)
-    assert baselines.codebases_of("dvaes_gi") == (DVAE_SHARP,)
+    assert baselines.codebases_of("dvaes_gi") == baselines.codebases_of("dvae_spike_exp") == (DVAE_SHARP,)
     with pytest.raises(ValueError, match="--baseline='foo' is invalid for the dvae_sharpsharp code base; valid "
                                          "values: dvaes_power, pwl_relax"):
         baselines.get_baseline("foo")
     with pytest.raises(ValueError, match="--baseline='foo' is invalid"):
         Config(baseline="foo")
-    with pytest.raises(ValueError, match="--baseline=dvaes_gi of the dvae_sharp code base is not ported yet"):
-        Config(codebase=DVAE_SHARP, baseline="dvaes_gi")
     with pytest.raises(ValueError, match="--baseline='rbm_post' is invalid for the dvae_sharp code base"):
         Config(codebase=DVAE_SHARP, baseline="rbm_post")
 

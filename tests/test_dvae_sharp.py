@@ -10,6 +10,8 @@ import tensorflow as tf
 
 from dvae_tf2 import data, objectives
 from dvae_tf2.config import Config
+from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
+from dvae_tf2.distributions.overlapping import MIXTURE, STOPPED_MIXTURE
 from dvae_tf2.model import DVAE
 from dvae_tf2.priors.overlapping_kl import overlapping_cross_entropy_kl
 from dvae_tf2.training import Trainer
@@ -82,10 +84,26 @@ def test_k_samples_objective_per_family(images, baseline, k, iw, same_surrogates
                                                         rel=1e-5)
 
 
+def test_gaussian_integral_baseline_trains_its_scales_and_keeps_lambda_above_the_spectrum(images):
+    model = _model("dvaes_gi", "2-layer-nonlin", 1, images)
+    encoder = model.encoder
+    assert [layer.output_layer.units for layer in encoder.group_layers] == [400, 400]     # [l, l_delta] per group
+    scales = [encoder.scale_0, encoder.scale_1]
+    assert all(np.array_equal(v.numpy(), np.ones([1, 200])) for v in scales)
+    assert not any(v is s for v in model.decay_variables for s in scales)
+    model.prior.w.assign(np.random.default_rng(1).normal(0, 1.0, [200, 200]).astype(np.float32))
+    sigma_max = np.linalg.svd(model.prior.w.numpy(), compute_uv=False)[0]
+    assert float(model.prior.diagonal_shift()) == pytest.approx(max(sigma_max + 5.0, 30.0), rel=1e-4)
+    with tf.GradientTape() as tape:
+        losses = model.training_losses(tf.constant(images), tf.range(len(images)), tf.constant(1.0))
+    grads = tape.gradient(losses.loss_p, scales + [model.prior.w])
+    assert np.isfinite(losses.objective.numpy()) and all(np.all(np.isfinite(g)) and np.any(g != 0) for g in grads)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("struct,baseline,k", [
-    ("1-layer-lin", "dvaepp_exp", 1), ("1-layer-nonlin", "dvaes_exp", 2), ("2-layer-nonlin", "dvaes_power", 1),
-    ("4-layer-nonlin", "dvaes_gauss", 1)])
+    ("1-layer-lin", "dvaepp_exp", 1), ("1-layer-nonlin", "dvaes_gi", 1), ("2-layer-nonlin", "dvaes_gauss", 1),
+    ("4-layer-nonlin", "dvae_spike_exp", 1)])
 def test_short_dvae_sharp_run_per_struct_lowers_the_nll(tmp_path, shared_data_dir, mnist, struct, baseline, k):
     config = _sharp(tmp_path, shared_data_dir, struct=struct, baseline=baseline, k=k)
     trainer = Trainer(config, mnist)
@@ -116,3 +134,13 @@ def test_dvae_sharp_readme_command_runs_verbatim(tmp_path, shared_data_dir):
     mixed = subprocess.run([sys.executable, "main.py", "--struct=1-layer-lin", "--L=2"], cwd=_REPO,
                            capture_output=True, text=True, timeout=300)
     assert mixed.returncode != 0 and "cannot be mixed" in mixed.stderr
+
+
+def test_log_q_keeps_its_q_gradient_in_the_dvae_sharp_code_base_only():
+    # DVAE##: log q(zeta) with q stopped (the gradient reaches the encoder through zeta alone); DVAE#: not.
+    logits, zeta = tf.Variable([[0.3, -0.5]]), tf.constant([[0.2, 0.9]])
+    for terms, has_q_gradient in ((STOPPED_MIXTURE, False), (MIXTURE, True)):
+        with tf.GradientTape() as tape:
+            log_q = OverlappingMixture(logits, PowerFunctionSmoothing(30.0), terms).objective_log_prob(zeta)
+        grad = tape.gradient(log_q, logits)
+        assert (grad is not None and np.any(grad.numpy() != 0)) == has_q_gradient

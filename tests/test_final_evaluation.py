@@ -11,6 +11,7 @@ from scipy.special import logsumexp
 import flags as dvae_flags
 from dvae_tf2 import data, uncertainty
 from dvae_tf2.config import Config
+from dvae_tf2.model import EvaluationTerms
 from dvae_tf2.training import Trainer
 from dvae_tf2.training.evaluation import Evaluator
 
@@ -18,9 +19,10 @@ from dvae_tf2.training.evaluation import Evaluator
 class _FixedWeights:
     """Stands in for a DVAE: log w[i, k] = -(sum of image i's pixels) + k (so log p(x) is known per image)."""
 
-    def log_importance_weights(self, x, num_samples):
+    def evaluation_terms(self, x, num_samples):
         base = -tf.reduce_sum(x, axis=-1, keepdims=True)
-        return base + tf.range(num_samples, dtype=tf.float32)[None, :]
+        log_w = base + tf.range(num_samples, dtype=tf.float32)[None, :]
+        return EvaluationTerms(log_weights=log_w, elbo=log_w, log_px=log_w)
 
 
 def test_evaluator_returns_per_image_log_likelihoods_in_input_order():

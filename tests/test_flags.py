@@ -109,7 +109,6 @@ def test_code_base_follows_the_flags_given(argv, codebase):
      r"--train_batchsize \(DVAE# code base\) and --experiment, --num_latents \(DVAE## code base\)"),
     (["--codebase=dvae_sharp", "--L=2"], r"--L does not belong to --codebase=dvae_sharp"),
     (["--codebase=dvae_sharpsharp", "--struct=1-layer-lin"], r"--struct does not belong to --codebase=dvae_sharpsharp"),
-    (["--baseline=dvaes_gi"], r"--baseline=dvaes_gi of the dvae_sharp code base is not ported yet"),
     (["--baseline=rbm_post", "--struct=1-layer-lin"], r"--baseline='rbm_post' is invalid for the dvae_sharp"),
     (["--batch_size=10", "--train_batchsize=10"], r"--batch_size and --train_batchsize name the same setting"),
     (["--struct=1-layer-lin", "--input_size=100"], r"--input_size=100 is invalid; valid values: 784"),

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2 import objectives
+from dvae_tf2.training.evaluation import Evaluator
 from tests.tiny_models import (all_states, exact_log_joint, exact_prior_log_z, four_test_images, make_tiny_model,
                                tiny_config)
 
@@ -87,3 +88,35 @@ def test_hierarchical_kl_estimate_is_unbiased_in_the_hard_limit(images):
     exact_kl = (np.exp(log_q) * (log_q - log_p[None])).sum(axis=1)
     stderr = kl_term.std(axis=1) / np.sqrt(kl_term.shape[1])
     assert np.all(np.abs(kl_term.mean(axis=1) - exact_kl) < 4 * stderr + 0.01)
+
+
+def _exact_log_q(model, x):
+    """Exact log q(z|x) for all states, directed or RBM posterior (normalised by enumeration): [N, 4096]."""
+    if model.config.baseline != "rbm_post":
+        return _directed_log_q(model, x)
+    params = model.encoder.params(model.encoder_input(x), training=False)
+    neg_energy = -model.encoder.energy(params, tf.broadcast_to(all_states()[None], [len(x), *all_states().shape]))
+    return (neg_energy - tf.reduce_logsumexp(neg_energy, axis=1, keepdims=True)).numpy()
+
+
+@pytest.mark.parametrize("baseline", ["pwl_relax", "rbm_post"])
+def test_struct_neg_elbo_is_the_legacy_mean_of_log_q_plus_cost(images, baseline):
+    # Legacy struct evaluation: -ELBO = E_q(z|x1)[log q(z|x1) + cost(x2|z)]; the mean cost is reported apart.
+    config = tiny_config(experiment="struct", baseline=baseline)
+    model = make_tiny_model(config, images)
+    log_q = _exact_log_q(model, images)
+    q = np.exp(log_q)
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-4)
+    logits = model.decoder_logits(all_states(), training=False)
+    cost = model.neg_log_likelihood(logits[None], images[:, None, :]).numpy()          # [N, 4096], bottom half
+    terms = {"neg_elbo": log_q + cost, "cost": cost}
+    exact = {name: (q * value).sum(axis=1).mean() for name, value in terms.items()}
+    assert exact["cost"] - exact["neg_elbo"] > 1.0, "the test needs a real entropy term"
+
+    num_samples = 20000 if baseline == "pwl_relax" else 4000
+    result = Evaluator(model, rows_per_batch=40000)(images, num_samples)
+    for name, value in terms.items():
+        variance = (q * value ** 2).sum(axis=1) - (q * value).sum(axis=1) ** 2
+        stderr = np.sqrt(variance.sum() / num_samples) / len(images)
+        assert abs(getattr(result, name) - exact[name]) < 4 * stderr + 0.02, (name, result, exact)
+    assert result.neg_ll < result.cost

@@ -3,7 +3,8 @@
 A new baseline is one module (in `sharpsharp/` for the DVAE## code base, `sharp/` for DVAE#) and
 one line here. `dvaes_power` exists in both code bases, built differently.
 """
-from dvae_tf2.baselines.sharp import (dvaepp_exp, dvaepp_power, dvaes_exp, dvaes_gauss, dvaes_unexp)
+from dvae_tf2.baselines.sharp import (dvae_spike_exp, dvaepp_exp, dvaepp_power, dvaes_exp, dvaes_gauss, dvaes_gi,
+                                      dvaes_unexp)
 from dvae_tf2.baselines.sharp import dvaes_power as sharp_dvaes_power
 from dvae_tf2.baselines.sharpsharp import dvaes_power, gsm_relax, pwl_relax, rbm_post
 from dvae_tf2.baselines.spec import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, BaselineSpec
@@ -16,8 +17,10 @@ BASELINES = {
         rbm_post.SPEC,
     )},
     DVAE_SHARP: {spec.name: spec for spec in (
+        dvae_spike_exp.SPEC,
         dvaepp_exp.SPEC,
         dvaepp_power.SPEC,
+        dvaes_gi.SPEC,
         dvaes_gauss.SPEC,
         dvaes_exp.SPEC,
         dvaes_unexp.SPEC,
@@ -25,28 +28,22 @@ BASELINES = {
     )},
 }
 
-# Baselines of the DVAE# code base not ported yet: named so that the error says so.
-NOT_PORTED = {DVAE_SHARP: ("dvae_spike_exp", "dvaes_gi")}
-
 
 def all_baseline_names():
     """Every baseline name of either code base (the --baseline choices), registry order, no repeats."""
-    names = [name for codebase in CODEBASES for name in BASELINES[codebase]] + list(NOT_PORTED[DVAE_SHARP])
+    names = [name for codebase in CODEBASES for name in BASELINES[codebase]]
     return list(dict.fromkeys(names))
 
 
 def codebases_of(name):
     """The code bases that define baseline `name`."""
-    return tuple(c for c in CODEBASES if name in BASELINES[c] or name in NOT_PORTED.get(c, ()))
+    return tuple(c for c in CODEBASES if name in BASELINES[c])
 
 
 def get_baseline(name, codebase=DVAE_SHARPSHARP):
     """The BaselineSpec called `name` in `codebase`; ValueError naming the valid names otherwise."""
     if codebase not in BASELINES:
         raise ValueError(f"--codebase={codebase!r} is invalid; valid values: {', '.join(CODEBASES)}")
-    if name in NOT_PORTED.get(codebase, ()):
-        raise ValueError(f"--baseline={name} of the {codebase} code base is not ported yet; valid values: "
-                         f"{', '.join(BASELINES[codebase])}")
     if name not in BASELINES[codebase]:
         raise ValueError(f"--baseline={name!r} is invalid for the {codebase} code base; valid values: "
                          f"{', '.join(BASELINES[codebase])}")

@@ -12,6 +12,8 @@ import tensorflow_probability as tfp
 
 from dvae_tf2.distributions.base import RelaxedBernoulliBase
 
+STOPPED_MIXTURE, MIXTURE, BERNOULLI = "stopped_mixture", "mixture", "bernoulli"   # objective_terms
+
 # The legacy power-function density and CDF are evaluated at zeta + 1e-7: zeta = u^beta
 # underflows to 0 in float32, where the density would be infinite.
 _POWER_OFFSET = 1e-7
@@ -52,14 +54,16 @@ class OverlappingMixture(RelaxedBernoulliBase):
     d zeta / d q = [R(zeta) - 1 + R(1 - zeta)] / r_q(zeta) (implicit differentiation of the
     mixture CDF F(zeta) = (1 - q) R(zeta) + q (1 - R(1 - zeta)); DVAE# Sec. 3.4). No gradient
     flows to the smoothing's parameters. `smoothing` has log_prob, cdf, sample(shape, rng), mean.
-    The objective terms are the mixture density at the sample (DVAE#), or with
-    `bernoulli_objective_terms` the Bernoulli ones of the base class (DVAE++: analytic entropy).
+    `objective_terms` says what log q and the entropy term of the objective are: the mixture density
+    at the sample with q stopped (STOPPED_MIXTURE, the DVAE## code base: gradient through zeta only),
+    the mixture density with every gradient (MIXTURE, the DVAE# code base), or the Bernoulli terms
+    of the base class (BERNOULLI, DVAE++: the analytic entropy).
     """
 
-    def __init__(self, logits, smoothing, bernoulli_objective_terms=False):
+    def __init__(self, logits, smoothing, objective_terms=STOPPED_MIXTURE):
         super().__init__(logits, smoothing.beta)
         self.smoothing = smoothing
-        self.bernoulli_objective_terms = bernoulli_objective_terms
+        self.objective_terms = objective_terms
 
     def _component_log_probs(self, zeta):
         """(log r(zeta|0), log r(1 - zeta|0))."""
@@ -98,14 +102,14 @@ class OverlappingMixture(RelaxedBernoulliBase):
         return self.sample_from_noise(rng.uniform(shape), self.smoothing.sample(shape, rng))
 
     def objective_log_prob(self, zeta):
-        """sum log r_q(zeta) with q stopped: the gradient reaches the encoder only through zeta."""
-        if self.bernoulli_objective_terms:
+        """sum log r_q(zeta) (q stopped for STOPPED_MIXTURE), or the base class's Bernoulli term."""
+        if self.objective_terms == BERNOULLI:
             return super().objective_log_prob(zeta)
-        stopped = OverlappingMixture(tf.stop_gradient(self.logits), self.smoothing)
-        return tf.reduce_sum(stopped.log_prob(zeta), axis=-1)
+        logits = tf.stop_gradient(self.logits) if self.objective_terms == STOPPED_MIXTURE else self.logits
+        return tf.reduce_sum(OverlappingMixture(logits, self.smoothing).log_prob(zeta), axis=-1)
 
     def objective_neg_entropy(self, zeta):
         """E_q[log q] estimated at the sample (DVAE#): the same term as `objective_log_prob`."""
-        if self.bernoulli_objective_terms:
+        if self.objective_terms == BERNOULLI:
             return super().objective_neg_entropy(zeta)
         return self.objective_log_prob(zeta)

@@ -24,15 +24,18 @@ class HierarchicalPosterior(keras.layers.Layer):
     whose objective log q and entropy terms, the training draw uses.
     """
 
+    outputs_per_unit = 1   # numbers each group net emits per latent unit (its logits)
+
     def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, relaxation, seed,
                  bn_momentum=BN_MOMENTUM, name="hierarchical_posterior"):
         super().__init__(name=name)
         self.num_groups = num_groups
+        self.units_per_group = units_per_group
         self.relaxation = relaxation
         self.context = FeedForward(context_hidden, None, seed, name="context", bn_momentum=bn_momentum)
         group_seed = seed + len(context_hidden)
         for i in range(num_groups):   # attributes, not a list: Keras 3 checkpoints skip layers in lists
-            setattr(self, f"group_{i}", FeedForward(group_hidden, units_per_group,
+            setattr(self, f"group_{i}", FeedForward(group_hidden, self.outputs_per_unit * units_per_group,
                                                     seed=group_seed + i * (len(group_hidden) + 1),
                                                     name=f"group_{i}", bn_momentum=bn_momentum))
 
@@ -43,37 +46,48 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     def build(self, input_shape):
         self.context.build(input_shape)
-        units = self.group_layers[0].output_layer.units
         for i, layer in enumerate(self.group_layers):
-            layer.build((None, self.context.output_width + i * units))
+            layer.build((None, self.context.output_width + i * self.units_per_group))
 
     @property
     def decay_variables(self):
         return self.context.decay_variables + [v for layer in self.group_layers for v in layer.decay_variables]
 
-    def _ancestral_pass(self, x_centered, num_samples, sample_fn, training):
-        """Per-group logits and samples (sample_fn(logits) -> (sample, extra)), rows repeated num_samples times.
+    def group_logits(self, output):
+        """Bernoulli logits of a group from its net's output [M, outputs_per_unit * units]."""
+        return output
 
-        Returns (logits, samples, extras): lists over groups.
+    def group_distribution(self, output, group):
+        """The relaxed distribution of group `group` given its net's output."""
+        del group
+        return self.relaxation(output)
+
+    def _ancestral_pass(self, x_centered, num_samples, sample_fn, training):
+        """Per-group logits and samples, rows repeated num_samples times.
+
+        sample_fn(output, group) -> (sample, extra). Returns (logits, samples, extras): lists over groups.
         """
         context = tf.repeat(self.context(x_centered, training=training), num_samples, axis=0)
         logits, samples, extras = [], [], []
-        for layer in self.group_layers:
-            group_logits = layer(tf.concat([context] + samples, axis=-1), training=training)
-            sample, extra = sample_fn(group_logits)
-            logits.append(group_logits)
+        for i, layer in enumerate(self.group_layers):
+            output = layer(tf.concat([context] + samples, axis=-1), training=training)
+            sample, extra = sample_fn(output, i)
+            logits.append(self.group_logits(output))
             samples.append(sample)
             extras.append(extra)
         return logits, samples, extras
 
-    def _relaxed_sample(self, logits, rng):
-        distribution = self.relaxation(logits)
+    def _relaxed_sample(self, output, group, rng):
+        distribution = self.group_distribution(output, group)
         return distribution.sample(rng), distribution
+
+    def _bernoulli_sample(self, output, rng):
+        return bernoulli_sample(self.group_logits(output), rng), None
 
     def training_draw(self, x_centered, index, num_samples, rng):
         del index  # directed posteriors keep no per-example state
         logits, zetas, distributions = self._ancestral_pass(
-            x_centered, num_samples, lambda l: self._relaxed_sample(l, rng), True)
+            x_centered, num_samples, lambda output, group: self._relaxed_sample(output, group, rng), True)
         means = [tf.sigmoid(l) for l in logits]
         half = self.num_groups // 2
         # Cross-entropy E_q[E(z)]: exact at the mean for L = 1; else the first half's samples with
@@ -88,12 +102,13 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     def parameter_summaries(self, x_centered, rng):
         """Tensors to histogram in TensorBoard: q(z_i = 1 | x, z_<i) along one ancestral sample."""
-        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda l: (bernoulli_sample(l, rng), None), False)
+        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda output, _: self._bernoulli_sample(output, rng),
+                                            False)
         return {"posterior/q": tf.sigmoid(tf.concat(logits, axis=-1))}
 
     def evaluation_draw(self, x_centered, num_samples, rng):
-        logits, z, _ = self._ancestral_pass(x_centered, num_samples, lambda l: (bernoulli_sample(l, rng), None),
-                                            False)
+        logits, z, _ = self._ancestral_pass(x_centered, num_samples,
+                                            lambda output, _: self._bernoulli_sample(output, rng), False)
         logits, z = tf.concat(logits, axis=-1), tf.concat(z, axis=-1)
         log_q = objectives.bernoulli_log_prob(logits, z)
         n = tf.shape(x_centered)[0]

@@ -10,7 +10,7 @@ import math
 import tensorflow as tf
 
 from dvae_tf2 import rbm
-from dvae_tf2.priors.rbm_prior import split_halves
+from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
 
 SPECTRAL_MARGIN = 5.0  # lambda = max(sigma_max(W) + 5, lambda_min): A's smallest eigenvalue is >= 5
 
@@ -46,3 +46,29 @@ def gaussian_integral_log_prob(params, num_vars1, zeta, lam, log_z):
     log_normaliser = 0.5 * (log_det_shifted_coupling(params.w[0], lam) - zeta.shape[-1] * math.log(2.0 * math.pi))
     return (log_normaliser - 0.5 * quadratic + tf.reduce_sum(tf.math.softplus(field - 0.5 * lam), axis=-1)
             - log_z)
+
+
+class GaussianIntegralPrior(RBMPrior):
+    """RBM prior whose training log p(zeta) is the exact Gaussian-integral marginal (KL form (d)).
+
+    lambda = max(sigma_max(W) + 5, lambda_min) is recomputed from the current W at every step (the
+    legacy code refreshed it only at evaluations, so its Cholesky could fail in between); it is a
+    function of W without gradient, like the legacy non-trained lambda.
+    """
+
+    def __init__(self, num_vars1, num_vars2, lambda_min, **kwargs):
+        super().__init__(num_vars1, num_vars2, **kwargs)
+        self.lambda_min = lambda_min
+
+    def diagonal_shift(self):
+        return tf.stop_gradient(diagonal_shift(largest_singular_value(self.w), self.lambda_min))
+
+    def training_log_prob(self, zeta, log_z):
+        """log p(zeta) for zeta [..., n] -> [...]."""
+        flat = tf.reshape(zeta, [-1, self.num_vars])
+        log_p = gaussian_integral_log_prob(self.params(), self.num_vars1, flat, self.diagonal_shift(), log_z)
+        return tf.reshape(log_p, tf.shape(zeta)[:-1])
+
+    def cross_entropy(self, draw, log_z):
+        """-log p(zeta) at the draw's samples. -> [N*k]."""
+        return -self.training_log_prob(draw.zeta, log_z)

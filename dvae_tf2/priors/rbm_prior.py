@@ -63,6 +63,10 @@ class RBMPrior(tf.Module):
         """-E_q[log p(z)] of a TrainingDraw: E at its Rao-Blackwellised point plus log Z. -> [N*k]."""
         return self.energy(draw.rb_point) + log_z
 
+    def kl(self, draw, log_z):
+        """Training KL(q || p) of a TrainingDraw: cross-entropy plus the draw's -H(q) term. -> [N*k]."""
+        return self.cross_entropy(draw, log_z) + draw.neg_entropy
+
     def sample_for_training(self):
         """One step of the training sampler at the current parameters (SamplerOutput)."""
         return self.sampler.sample(tf.nest.map_structure(tf.stop_gradient, self.params()))

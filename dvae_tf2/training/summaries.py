@@ -46,10 +46,12 @@ class RunSummaries:
             tf.summary.image("train/reconstruction_images", images.side_by_side(x, losses.reconstruction_probs))
 
     def evaluation(self, split, result, step):
-        """-ELBO and NLL of an EvalResult on `split` ("val", "test", or DVAE#'s "test_periodic")."""
+        """-ELBO, NLL and mean cost -log p(x|z) of an EvalResult on `split` ("val", "test", or DVAE#'s
+        "test_periodic")."""
         with self.writer.as_default(step=step):
             tf.summary.scalar(f"{split}/neg_elbo", result.neg_elbo)
             tf.summary.scalar(f"{split}/neg_ll", result.neg_ll)
+            tf.summary.scalar(f"{split}/cost", result.cost)
 
     def prior_log_z(self, prior, step):
         with self.writer.as_default(step=step):

@@ -223,6 +223,7 @@ class Trainer:
             "val_neg_elbo": float(self.best_val_neg_elbo),
             "val_neg_ll": float(self.best_val_neg_ll),
             "test_neg_elbo": test.neg_elbo,
+            "test_cost": test.cost,
             "test_neg_ll": test.neg_ll,
             "test_neg_ll_stderr": test.neg_ll_stderr,
             "test_images": test.num_images,
