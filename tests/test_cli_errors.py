@@ -17,11 +17,12 @@ def test_bad_flag_values_name_the_flag_and_nothing_else_is_printed(tmp_path):
     assert_one_error_line(run_main("pwl_relax"), "unexpected arguments: pwl_relax")
 
 
+@pytest.mark.slow
 def test_missing_data_offline(tmp_path):
-    # An unreachable proxy makes the download fail at once, as without a network.
+    # An unreachable proxy makes the download fail, as without a network.
     env = user_environment(http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9", no_proxy="")
     done = run_main(f"--data_dir={tmp_path / 'data'}", f"--log_dir={tmp_path / 'logs'}", *TINY_RUN_FLAGS, env=env)
-    assert_one_error_line(done, "binarized MNIST train split is missing", str(tmp_path / "data"), "--data_dir")
+    assert_one_error_line(done, "binarized MNIST", "missing", str(tmp_path / "data"), "--data_dir")
 
 
 def test_truncated_data_file(tmp_path, shared_data_dir):

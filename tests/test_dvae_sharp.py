@@ -93,7 +93,9 @@ def test_gaussian_integral_baseline_trains_its_scales_and_keeps_lambda_above_the
     assert not any(v is s for v in model.decay_variables for s in scales)
     model.prior.w.assign(np.random.default_rng(1).normal(0, 1.0, [200, 200]).astype(np.float32))
     sigma_max = np.linalg.svd(model.prior.w.numpy(), compute_uv=False)[0]
-    assert float(model.prior.diagonal_shift()) == pytest.approx(max(sigma_max + 5.0, 30.0), rel=1e-4)
+    shifts = [float(model.prior.diagonal_shift()) for _ in range(60)]   # power iterations carried across steps
+    assert all(shift <= max(sigma_max + 5.0, 30.0) * (1 + 1e-5) for shift in shifts)
+    assert shifts[-1] == pytest.approx(max(sigma_max + 5.0, 30.0), rel=1e-3)
     with tf.GradientTape() as tape:
         losses = model.training_losses(tf.constant(images), tf.range(len(images)), tf.constant(1.0))
     grads = tape.gradient(losses.loss_p, scales + [model.prior.w])

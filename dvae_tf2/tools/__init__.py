@@ -1,1 +1,2 @@
-"""Command-line tools: results table (summarize), RBM log Z (logz)."""
+"""Command-line tools: results table (summarize), beside the published numbers (compare), the Fig. 2 toy
+study (toy_gaussian), AIS convergence against temperatures (ais_temperatures, Fig. 4), RBM log Z (logz)."""
