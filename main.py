@@ -11,11 +11,12 @@ from absl import app, logging  # noqa: E402
 import flags as dvae_flags  # noqa: E402
 from dvae_tf2 import cli, data, devices  # noqa: E402
 from dvae_tf2.training import CheckpointMismatchError, NonFiniteError, RunDirectoryError, Trainer  # noqa: E402
+from dvae_tf2.training.evaluation import EvaluationMemoryError  # noqa: E402
 from dvae_tf2.training.stop_signals import TrainingStopped  # noqa: E402
 
 # Failures a user can cause and fix after the flags are read: one `error:` line, exit status 2 (dvae_tf2.cli).
 EXPECTED_FAILURES = (data.DatasetError, RunDirectoryError, FileExistsError, FileNotFoundError,
-                     CheckpointMismatchError, NonFiniteError)
+                     CheckpointMismatchError, NonFiniteError, EvaluationMemoryError)
 
 dvae_flags.define_flags()
 

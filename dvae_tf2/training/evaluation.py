@@ -24,6 +24,10 @@ class EvalResult(typing.NamedTuple):
         return uncertainty.standard_error(self.log_likelihoods)
 
 
+class EvaluationMemoryError(MemoryError):
+    """An evaluation batch does not fit in memory (a user setting, --eval_rows_per_batch)."""
+
+
 class Evaluator:
     """Computes IW estimates for a model over image arrays, in batches of whole images."""
 
@@ -45,7 +49,12 @@ class Evaluator:
         start, last_log = time.time(), time.time()
         elbos, lls, costs = [], [], []
         for lo in range(0, len(images), per_batch):
-            terms = fn(tf.constant(images[lo:lo + per_batch], tf.float32))
+            try:
+                terms = fn(tf.constant(images[lo:lo + per_batch], tf.float32))
+            except tf.errors.ResourceExhaustedError as error:
+                raise EvaluationMemoryError(
+                    f"{label}: a batch of {per_batch} images x {num_samples} samples ran out of memory; lower "
+                    f"--eval_rows_per_batch (now {self._rows_per_batch} rows)") from error
             elbos.append(tf.reduce_mean(terms.elbo, axis=-1).numpy())
             lls.append(objectives.iw_bound(terms.log_weights).numpy())
             costs.append(-tf.reduce_mean(terms.log_px, axis=-1).numpy())
