@@ -10,7 +10,8 @@ import sys
 # (column title, function of one results.json dict -> cell text)
 CONFIG_COLUMNS = (
     ("dataset", lambda r: r["config"]["dataset"]),
-    ("experiment", lambda r: r["config"]["experiment"]),
+    # DVAE## runs name their experiment; DVAE# runs (no experiment flag) their --struct.
+    ("experiment / struct", lambda r: r["config"].get("struct") or r["config"]["experiment"]),
     ("latents", lambda r: str(r["config"]["num_latents"])),
     ("baseline", lambda r: r["config"]["baseline"]),
     ("L", lambda r: str(r["config"]["num_groups"])),
