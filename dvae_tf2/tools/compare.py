@@ -267,23 +267,11 @@ def main(argv=None):
     parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format")
     parser.add_argument("--plot", default=None, help="also write validation NLL against step to this PNG file")
     args = parser.parse_args(argv)
-    if not os.path.isdir(args.log_dir):
-        print(f"error: --log_dir={args.log_dir} is not a directory", file=sys.stderr)
-        return 2
     published = PublishedResults()
-    try:
-        runs = load_runs(args.log_dir)
-        text = render(compare(runs, published), published, args.format) if runs else None
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyError as error:
-        print(f"error: a results.json lacks the field {error}", file=sys.stderr)
-        return 2
-    if not runs:
-        print(f"error: no results.json under {args.log_dir} (runs write it when they finish)", file=sys.stderr)
-        return 2
-    print(text)
+    status, runs = summarize.print_results(
+        args.log_dir, load_runs, lambda found: render(compare(found, published), published, args.format))
+    if status:
+        return status
     if args.plot:
         plotted = plot(runs, args.log_dir, args.plot)
         print(f"wrote {args.plot}: validation curves of {plotted} of {len(runs)} runs", file=sys.stderr)

@@ -55,30 +55,43 @@ def markdown_table(records, columns=COLUMNS):
     return "\n".join(lines)
 
 
+def print_results(log_dir, load, render):
+    """Prints render(load(log_dir)) for the finished runs under log_dir, or one `error:` line.
+
+    Shared by the results tools. load: log_dir -> runs (ValueError for an unreadable file); render:
+    runs -> text (KeyError for a missing field). Returns (exit status, runs).
+    """
+    if not os.path.isdir(log_dir):
+        print(f"error: --log_dir={log_dir} is not a directory", file=sys.stderr)
+        return 2, None
+    try:
+        runs = load(log_dir)
+        if not runs:
+            print(f"error: no results.json under {log_dir} (runs write it when they finish)", file=sys.stderr)
+            return 2, None
+        text = render(runs)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2, None
+    except KeyError as error:
+        print(f"error: a results.json lacks the field {error}", file=sys.stderr)
+        return 2, None
+    print(text)
+    return 0, runs
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m dvae_tf2.tools.summarize", description=__doc__.splitlines()[0])
     parser.add_argument("--log_dir", required=True, help="root of the run directories")
     parser.add_argument("--sort", choices=SORT_KEYS, default="path", help="row order")
     args = parser.parse_args(argv)
-    if not os.path.isdir(args.log_dir):
-        print(f"error: --log_dir={args.log_dir} is not a directory", file=sys.stderr)
-        return 2
-    try:
-        found = find_results(args.log_dir)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not found:
-        print(f"error: no results.json under {args.log_dir} (runs write it when they finish)", file=sys.stderr)
-        return 2
-    if args.sort == "test_neg_ll":
-        found.sort(key=lambda item: item[1]["test_neg_ll"])
-    try:
-        print(markdown_table([result for _, result in found]))
-    except KeyError as error:
-        print(f"error: a results.json lacks the field {error}", file=sys.stderr)
-        return 2
-    return 0
+
+    def render(found):
+        if args.sort == "test_neg_ll":
+            found = sorted(found, key=lambda item: item[1]["test_neg_ll"])
+        return markdown_table([result for _, result in found])
+
+    return print_results(args.log_dir, find_results, render)[0]
 
 
 if __name__ == "__main__":
