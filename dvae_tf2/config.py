@@ -55,6 +55,9 @@ class Config:
     num_prior_sweeps: int = 40
     prior_ais_chains: int = 1024
     prior_ais_temperatures: typing.Optional[int] = None   # None: 10,000 (DVAE##) or 1,000 (DVAE#)
+    prior_old_sweep_fraction: float = 0.9   # of the PA sweeps, run at the previous step's parameters
+    prior_reanneal_every: int = 1000     # restart the training sampler by annealing every this many steps (0: off)
+    prior_reanneal_temperatures: int = 1000
     # RBM posterior (Algorithm 1).
     num_gibbs_sweeps: int = 10           # s: hard sweeps on the persistent chains
     num_relaxed_sweeps: int = 1          # t: relaxed sweeps carrying the gradient
@@ -66,13 +69,14 @@ class Config:
     val_stride: typing.Optional[int] = None  # None: the legacy one, 10 for MNIST, 1 (all images) for OMNIGLOT
     test_subset: int = 0                 # 0: the whole test set; else a strided subset of this size
     eval_rows_per_batch: int = 20000     # images per eval batch = this // eval_iw_samples
-    summary_every: int = 200
+    summary_every: typing.Optional[int] = None   # None: 200 (DVAE##) or 1000 (DVAE#, the legacy cadence)
     checkpoint_every_secs: float = 600.0  # write `latest` this often between validations (0: off)
     checkpoint_every_steps: int = 0      # ... and/or every this many steps (0: off)
     check_numerics: bool = False         # tf.debugging.enable_check_numerics: name the op making a NaN/inf
     seed: int = 1
     run_suffix: str = ""                 # "": legacy run directory; else <...>/<k>-<run_suffix> (e.g. seed2)
     jit_compile: bool = True
+    deterministic: bool = False          # tf.config.experimental.enable_op_determinism: bitwise-reproducible runs
 
     def __post_init__(self):
         """Fills the defaults that depend on other fields (frozen dataclass, hence object.__setattr__)."""
@@ -87,6 +91,8 @@ class Config:
             object.__setattr__(self, "prior_ais_temperatures", 1000 if self.is_dvae_sharp else 10000)
         if self.base_lr is None:
             object.__setattr__(self, "base_lr", 3e-4 if self.is_struct else 3e-3)
+        if self.summary_every is None:
+            object.__setattr__(self, "summary_every", 1000 if self.is_dvae_sharp else 200)
         if self.eval_every is None:
             object.__setattr__(self, "eval_every", default_eval_every(self.num_train_iter))
         if self.val_stride is None and self.dataset in VALIDATION_STRIDE:
@@ -191,7 +197,11 @@ class Config:
                      "eval_every", "val_stride", "summary_every", "num_hidden_units"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name}={getattr(self, name)} must be a positive integer")
-        for name in ("prior_ais_temperatures", "posterior_ais_temperatures"):
+        if not 0.0 <= self.prior_old_sweep_fraction < 1.0:
+            raise ValueError(f"--prior_old_sweep_fraction={self.prior_old_sweep_fraction} must be in [0, 1)")
+        if self.prior_reanneal_every < 0:
+            raise ValueError(f"--prior_reanneal_every={self.prior_reanneal_every} must be >= 0 (0 = off)")
+        for name in ("prior_ais_temperatures", "posterior_ais_temperatures", "prior_reanneal_temperatures"):
             if getattr(self, name) < 2:
                 raise ValueError(f"--{name}={getattr(self, name)} must be at least 2")
         if self.val_iw_samples < 0:

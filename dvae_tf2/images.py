@@ -1,4 +1,6 @@
 """Image grids for TensorBoard and for files in the run directory."""
+import math
+
 import tensorflow as tf
 
 
@@ -15,6 +17,13 @@ def side_by_side(inputs, reconstructions, count=10):
     """Pairs (input, reconstruction) as a 2 x count grid: [1, 56, 28*count, 1]."""
     stacked = tf.concat([inputs[:count], reconstructions[:count]], axis=0)
     return tile(stacked, 2, count)
+
+
+def inputs_above_reconstructions(inputs, reconstructions):
+    """The n x n grid of the first n^2 inputs above the grid of their reconstructions, n = floor(sqrt(N)) for
+    inputs [N, 784]: [1, 2 * 28n, 28n, 1]."""
+    n = math.isqrt(inputs.shape[0])
+    return tf.concat([tile(inputs, n, n), tile(reconstructions, n, n)], axis=1)
 
 
 def save_png(grid, path):

@@ -7,8 +7,10 @@ import tensorflow as tf
 from dvae_tf2 import objectives
 from dvae_tf2.baselines.spec import IW_PLAIN
 from dvae_tf2.networks import FeedForward, l2_half
+from dvae_tf2.priors import split_halves
 
 _MEAN_CLIP = (0.001, 0.999)
+GENERATED_SAMPLES = 100   # prior samples a training step keeps (TrainingLosses.prior_samples) for sample images
 
 
 class TrainingLosses(typing.NamedTuple):
@@ -24,6 +26,8 @@ class TrainingLosses(typing.NamedTuple):
     sampler_ess: tf.Tensor
     reconstruction_probs: tf.Tensor   # [N, input_size] sigmoid of the decoder for the first sample
     log_weights: tf.Tensor      # [N, k] (annealed) log importance weights, carrying gradients
+    weight_decay_parts: dict    # {"encoder", "decoder", "prior"}: the parts of weight_decay (DVAE.weight_decay_parts)
+    prior_samples: tf.Tensor    # [<= GENERATED_SAMPLES, n] the step's first training prior samples ([0, n] for struct)
 
 
 class EvaluationTerms(typing.NamedTuple):
@@ -78,15 +82,28 @@ class DVAE(tf.Module):
         return self.decoder.trainable_variables + prior
 
     @property
-    def decay_variables(self):
-        """Weight-decay targets, as the legacy code: network kernels and hidden-layer BN gammas, and the prior's W
-        (struct trains no prior; the legacy W stays at its zero initialisation there, so its decay term is 0)."""
+    def decay_variable_parts(self):
+        """{"encoder", "decoder", "prior"}: each part's weight-decay targets, as the legacy code: network kernels and
+        hidden-layer BN gammas, and the prior's W (struct trains no prior; the legacy W stays at its zero
+        initialisation there, so its decay term is 0)."""
         prior = [] if self.config.is_struct else self.prior.decay_variables
-        return self.encoder.decay_variables + self.decoder.decay_variables + prior
+        return {"encoder": self.encoder.decay_variables, "decoder": self.decoder.decay_variables, "prior": prior}
+
+    @property
+    def decay_variables(self):
+        """Weight-decay targets: the `decay_variable_parts` of the encoder, the decoder and the prior, in that order."""
+        parts = self.decay_variable_parts
+        return parts["encoder"] + parts["decoder"] + parts["prior"]
 
     def weight_decay(self):
         """weight_decay * sum 0.5 ||.||^2 over `decay_variables`."""
         return self.config.weight_decay * l2_half(self.decay_variables)
+
+    def weight_decay_parts(self):
+        """{"encoder", "decoder", "prior"}: weight_decay * sum 0.5 ||.||^2 over each part's decay variables; they add
+        up to `weight_decay()` (up to float rounding)."""
+        return {name: self.config.weight_decay * l2_half(variables)
+                for name, variables in self.decay_variable_parts.items()}
 
     def encoder_input(self, x):
         """x - m, with the unobserved half zeroed first for structured prediction."""
@@ -114,9 +131,11 @@ class DVAE(tf.Module):
         k = cfg.k
         if cfg.is_struct:
             log_z, ess = tf.constant(0.0), tf.constant(1.0)
+            kept_samples = tf.zeros([0, cfg.num_latents])
         else:
             prior_samples = self.prior.sample_for_training()
             log_z, ess = self.prior.log_z_surrogate(prior_samples), prior_samples.ess
+            kept_samples = tf.concat([prior_samples.z1[0], prior_samples.z2[0]], axis=-1)[:GENERATED_SAMPLES]
 
         draw = self.encoder.training_draw(self.encoder_input(x), index, k, self.rng)
         logits = self.decoder_logits(draw.zeta, training=True)
@@ -126,8 +145,9 @@ class DVAE(tf.Module):
             kl = draw.log_q                       # the entropy term, weighted by lambda
             log_w = -cost
         else:
-            kl = self.prior.kl(draw, log_z)
-            log_w = coeff * (self.prior.training_log_prob(draw.zeta, log_z) - draw.log_q) - cost
+            log_p = self.prior.training_log_prob(draw.zeta, log_z)
+            kl = self.prior.kl(draw, log_z, log_p)
+            log_w = coeff * (log_p - draw.log_q) - cost
 
         if not cfg.use_iw:   # k = 1, or the k samples' ELBOs averaged (DVAE, DVAE++)
             objective = tf.reduce_mean(coeff * kl + cost)
@@ -146,7 +166,8 @@ class DVAE(tf.Module):
             kl=tf.reduce_mean(kl), weight_decay=self.weight_decay(), coefficient=coeff,
             prior_log_z=tf.stop_gradient(log_z), sampler_ess=ess,
             reconstruction_probs=tf.sigmoid(tf.reshape(logits, [n, k, -1])[:, 0]),
-            log_weights=tf.reshape(log_w, [n, k]))
+            log_weights=tf.reshape(log_w, [n, k]), weight_decay_parts=self.weight_decay_parts(),
+            prior_samples=tf.stop_gradient(kept_samples))
 
     # ----------------------------------------------------------------------------------------------
     def evaluation_terms(self, x, num_samples):
@@ -181,8 +202,19 @@ class DVAE(tf.Module):
         """{tag: tensor} of posterior parameters for images x [N, D], to histogram."""
         return self.encoder.parameter_summaries(self.encoder_input(x), self.rng)
 
-    def refresh_prior_log_z(self, num_chains, num_temperatures, rng):
-        """AIS log Z of the prior (stored for evaluation) -> AISResult, or None for struct (no prior)."""
+    def posterior_cross_moment(self, x, num_samples=1):
+        """E_q[z1 z2^T] [n1, n2] over images x [N, D] and num_samples binary z ~ q(z|x) each: the data side of
+        the prior's W gradient (for the sampler-bias diagnostic)."""
+        z = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.rng).z
+        z1, z2 = split_halves(tf.reshape(z, [-1, self.prior.num_vars]), self.prior.num_vars1)
+        return tf.linalg.matmul(z1, z2, transpose_a=True) / tf.cast(tf.shape(z1)[0], tf.float32)
+
+    def refresh_prior_log_z(self, num_chains, num_temperatures, rng, images=None, num_samples=1):
+        """AIS log Z of the prior (stored for evaluation) -> LogZRefresh, or None for struct (no prior).
+
+        images: [N, D] data whose posterior statistics (num_samples draws each) scale the sampler's gradient
+        error, or None."""
         if self.config.is_struct:
             return None
-        return self.prior.refresh_log_z(num_chains, num_temperatures, rng)
+        cross = None if images is None else self.posterior_cross_moment(tf.constant(images, tf.float32), num_samples)
+        return self.prior.refresh_log_z(num_chains, num_temperatures, rng, cross)

@@ -51,13 +51,21 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("prior_ais_chains", 1024, "AIS chains for the prior's evaluation log Z.", lower_bound=1, **fv)
     flags.DEFINE_integer("prior_ais_temperatures", None, "AIS temperatures for the prior's log Z (default: "
                          "10,000 for DVAE##, 1,000 for DVAE#).", lower_bound=2, **fv)
+    flags.DEFINE_float("prior_old_sweep_fraction", 0.9, "Population annealing: fraction of the sweeps of a step "
+                       "run at the previous step's parameters, before reweighting (0.5: the split before issue 13).",
+                       lower_bound=0.0, upper_bound=0.99, **fv)
+    flags.DEFINE_integer("prior_reanneal_every", 1000, "Restart the prior's training sampler every this many steps "
+                         "by population annealing from the uniform distribution (0: never).", lower_bound=0, **fv)
+    flags.DEFINE_integer("prior_reanneal_temperatures", 1000, "Temperatures of that annealing run.", lower_bound=2,
+                         **fv)
     flags.DEFINE_integer("num_gibbs_sweeps", 10, "s: hard Gibbs sweeps of the posterior chains per step.",
                          lower_bound=1, **fv)
     flags.DEFINE_integer("num_relaxed_sweeps", 1, "t: relaxed Gibbs sweeps carrying the gradient.", lower_bound=1, **fv)
     flags.DEFINE_integer("posterior_ais_temperatures", 500, "AIS temperatures per posterior RBM in evaluation.",
                          lower_bound=2, **fv)
     flags.DEFINE_integer("num_hidden_units", 200, "Units per hidden layer of every network.", lower_bound=1, **fv)
-    flags.DEFINE_integer("summary_every", 200, "Write training summaries every this many steps.", lower_bound=1, **fv)
+    flags.DEFINE_integer("summary_every", None, "Write training summaries every this many steps (default: 200 for "
+                         "DVAE##, 1000 for DVAE#).", lower_bound=1, **fv)
     flags.DEFINE_bool("xla", True, "Compile the training step with XLA (jit_compile).", **fv)
     flags.DEFINE_float("checkpoint_every_secs", 600, "Write the `latest` checkpoint (what --resume restores) this "
                        "often, in seconds, besides at every validation (0: off).", lower_bound=0, **fv)
@@ -111,6 +119,7 @@ def config_from_flags(f=FLAGS):
         prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
         num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,
         prior_ais_chains=f.prior_ais_chains, prior_ais_temperatures=f.prior_ais_temperatures,
+        prior_old_sweep_fraction=f.prior_old_sweep_fraction, prior_reanneal_every=f.prior_reanneal_every, prior_reanneal_temperatures=f.prior_reanneal_temperatures,
         num_gibbs_sweeps=f.num_gibbs_sweeps, num_relaxed_sweeps=f.num_relaxed_sweeps,
         posterior_ais_temperatures=f.posterior_ais_temperatures,
         eval_iw_samples=f.eval_iw_samples, val_iw_samples=f.val_iw_samples,
@@ -118,5 +127,6 @@ def config_from_flags(f=FLAGS):
         val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=eval_rows_per_batch,
         summary_every=f.summary_every,
         checkpoint_every_secs=f.checkpoint_every_secs, checkpoint_every_steps=f.checkpoint_every_steps,
-        check_numerics=f.check_numerics, seed=f.seed, run_suffix=f.run_suffix, jit_compile=f.xla)
+        check_numerics=f.check_numerics, seed=f.seed, run_suffix=f.run_suffix, jit_compile=f.xla,
+        deterministic=f.deterministic)
     return config.validate()

@@ -6,11 +6,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import ais_convergence, data, rbm
-from dvae_tf2.config import Config
+from dvae_tf2 import ais_convergence, rbm
 from dvae_tf2.samplers import exact
 from dvae_tf2.tools import ais_temperatures
-from dvae_tf2.training import Trainer
+from tests.tiny_models import tiny_run_dir
 
 
 def _posterior_like_params(seed, batch=3, n1=8, n2=10):
@@ -63,22 +62,12 @@ def test_temperatures_for_sd_and_grid():
     assert ais_temperatures.temperature_grid(4, 40) == [4, 8, 16, 32]
 
 
-def _tiny_run(log_dir, data_dir, **overrides):
-    """A run directory with config.json and a best checkpoint of an untrained tiny model."""
-    config = Config(log_dir=str(log_dir), data_dir=data_dir, num_latents=8, num_hidden_units=8, num_train_iter=10,
-                    num_prior_samples=16, num_prior_sweeps=1, jit_compile=False, **overrides).validate()
-    trainer = Trainer(config, data.load_dataset(config.dataset, data_dir))
-    trainer.model.prior.w.assign(tf.random.stateless_normal(trainer.model.prior.w.shape, (0, 1)))
-    trainer.checkpoints.save_best(0)
-    return config.run_dir
-
-
 _SMALL = ["--chains=16", "--repeats=3", "--num_images=2", "--max_temperatures=16", "--truth_temperatures=256",
           "--truth_chains=32"]
 
 
 def test_command_on_an_rbm_posterior_run_plots_both_curves(tmp_path, shared_data_dir, capsys):
-    run_dir = _tiny_run(tmp_path, shared_data_dir, baseline="rbm_post")
+    run_dir = tiny_run_dir(tmp_path, shared_data_dir, baseline="rbm_post")
     png = tmp_path / "fig4.png"
     assert ais_temperatures.main([f"--run_dir={run_dir}", f"--png={png}"] + _SMALL) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -91,7 +80,7 @@ def test_command_on_an_rbm_posterior_run_plots_both_curves(tmp_path, shared_data
 
 
 def test_command_on_a_directed_run_has_only_the_prior_curve(tmp_path, shared_data_dir, capsys):
-    run_dir = _tiny_run(tmp_path, shared_data_dir, baseline="pwl_relax")
+    run_dir = tiny_run_dir(tmp_path, shared_data_dir, baseline="pwl_relax")
     assert ais_temperatures.main([f"--run_dir={run_dir}", f"--png={tmp_path / 'f.png'}"] + _SMALL) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["posterior"] is None and summary["prior"]["num_rbms"] == 1
@@ -99,7 +88,7 @@ def test_command_on_a_directed_run_has_only_the_prior_curve(tmp_path, shared_dat
 
 
 def test_command_refuses_a_run_without_rbms(tmp_path, shared_data_dir, capsys):
-    run_dir = _tiny_run(tmp_path, shared_data_dir, baseline="pwl_relax", experiment="struct")
+    run_dir = tiny_run_dir(tmp_path, shared_data_dir, baseline="pwl_relax", experiment="struct")
     assert ais_temperatures.main([f"--run_dir={run_dir}"] + _SMALL) == 2
     assert "neither a prior nor an RBM posterior" in capsys.readouterr().err
     assert ais_temperatures.main([f"--run_dir={tmp_path / 'missing'}"] + _SMALL) == 2

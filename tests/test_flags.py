@@ -36,6 +36,7 @@ def test_defaults_follow_dataset_experiment_and_length():
     assert _parse(["main.py", "--baseline=pwl_relax", "--eval_iw_samples=300"]).validation_iw_samples == 300
     config = _parse(["main.py", "--baseline=pwl_relax", "--eval_iw_samples=300", "--val_iw_samples=20"])
     assert (config.validation_iw_samples, config.eval_iw_samples) == (20, 300)
+    assert not config.deterministic and _parse(["main.py", "--baseline=pwl_relax", "--deterministic"]).deterministic
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -48,6 +48,9 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
                 "prior_log_z"):
         assert key in saved
     assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
+    bias = saved["prior_sampler_bias"]   # measured at the best checkpoint, whose population was re-anchored
+    assert abs(bias["log_z_lag"]) < 0.5 and 0 < bias["grad_error"] < 10 * bias["grad_noise_floor"], bias
+    assert 0 < bias["grad_bias"] < 5, bias
     table = summarize.markdown_table([result for _, result in summarize.find_results(config.log_dir)])
     assert f"| {baseline} | 1 | 1 | 400 |" in table and f"| {results['test_neg_ll']:.2f} |" in table
     events = [f for f in os.listdir(config.run_dir) if f.startswith("events.out.tfevents")]
@@ -58,7 +61,7 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
     posterior_tag = "posterior/w" if baseline == "rbm_post" else "posterior/q"
     assert {"train/objective", "train/reconstruction", "train/kl", "train/weight_decay", "train/kl_coefficient",
             "train/learning_rate", "posterior/beta", "prior/log_z_train", "prior/sampler_ess", "val/neg_elbo",
-            "val/neg_ll", "prior/log_z_ais", "test/neg_ll", "test/neg_elbo", "train/reconstruction_images",
+            "val/neg_ll", "prior/log_z_ais", "prior/grad_bias", "prior/log_z_lag", "prior/grad_error", "test/neg_ll", "test/neg_elbo", "train/reconstruction_images",
             "val/reconstruction_images", "samples/generated", "prior/w", posterior_tag} <= tags, tags
     # The best checkpoint restores every variable of the model the final evaluation used.
     restored, step = restore_best_model(load_run_config(config.run_dir), mnist)
@@ -85,14 +88,16 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
 @pytest.mark.slow
 @pytest.mark.parametrize("baseline,k", [("pwl_relax", 1), ("rbm_post", 2)])
 def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist, baseline, k):
-    # Weights, optimizer, BN statistics, posterior chains, sampler population, RNG states all come back.
-    run = dict(num_train_iter=40, eval_every=20, baseline=baseline, k=k)
+    # Weights, optimizer, BN statistics, posterior chains, sampler population, RNG states all come back; the
+    # prior sampler's restarts too (after steps 10 and 20; the one after step 30, the interruption, in the resumed
+    # session).
+    run = dict(num_train_iter=40, eval_every=20, baseline=baseline, k=k, prior_reanneal_every=10)
     straight = Trainer(_config(tmp_path / "a", shared_data_dir, **run), mnist)
     straight.train(until_step=40 - 1)
     config_b = _config(tmp_path / "b", shared_data_dir, **run)
-    Trainer(config_b, mnist).train(until_step=25)
+    Trainer(config_b, mnist).train(until_step=30)
     resumed = Trainer(config_b, mnist, resume=True)
-    assert resumed.step == 25
+    assert resumed.step == 30
     resumed.train(until_step=40 - 1)
 
     def state(trainer):

@@ -5,8 +5,10 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
+from dvae_tf2 import data
 from dvae_tf2.config import Config
 from dvae_tf2.model import DVAE
+from dvae_tf2.training import Trainer
 
 NUM_LATENTS = 12   # 6 + 6: 4096 joint states
 
@@ -66,3 +68,17 @@ def all_model_variables(model):
     extra = [model.encoder.chains] if hasattr(model.encoder, "chains") else []
     generators = [model.rng.state, model.prior.sampler.rng.state]
     return list(model.encoder.variables) + list(model.decoder.variables) + list(model.variables) + extra + generators
+
+
+def tiny_run_dir(log_dir, data_dir, prepare=None, **overrides):
+    """A run directory with config.json and a best checkpoint of an untrained 4 + 4-latent model whose prior has
+    W ~ N(0, 1); prepare(trainer), if given, runs before the checkpoint is written."""
+    settings = dict(log_dir=str(log_dir), data_dir=data_dir, num_latents=8, num_hidden_units=8, num_train_iter=10,
+                    num_prior_samples=16, num_prior_sweeps=1, jit_compile=False)
+    config = Config(**{**settings, **overrides}).validate()
+    trainer = Trainer(config, data.load_dataset(config.dataset, data_dir))
+    trainer.model.prior.w.assign(tf.random.stateless_normal(trainer.model.prior.w.shape, (0, 1)))
+    if prepare is not None:
+        prepare(trainer)
+    trainer.checkpoints.save_best(0)
+    return config.run_dir

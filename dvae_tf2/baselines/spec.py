@@ -28,11 +28,16 @@ def rbm_prior(spec, config, prior_class=RBMPrior, **kwargs):
     del spec
     return prior_class(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
                        num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
-                       seed=config.seed + 1, **kwargs)
+                       old_sweep_fraction=config.prior_old_sweep_fraction, seed=config.seed + 1, **kwargs)
 
 
 def no_check(config):
     del config
+
+
+def no_smoothing_parameters(config):
+    del config
+    return {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +48,8 @@ class BaselineSpec:
     posteriors); make_posterior(spec, config, training_size, seed) and make_prior(spec, config)
     build the layers; check(config) raises ValueError naming the offending flag. default_beta maps
     a dataset, or a (dataset, struct) pair for the DVAE# code base, to the legacy beta.
+    smoothing_parameters(config) -> {name: value} of the posterior's smoothing as the DVAE# code names
+    them (its `posterior/<name>` summaries; empty where it writes none).
     """
     name: str
     description: str
@@ -51,6 +58,7 @@ class BaselineSpec:
     make_posterior: typing.Callable = directed_posterior
     make_prior: typing.Callable = rbm_prior
     check: typing.Callable = no_check
+    smoothing_parameters: typing.Callable = no_smoothing_parameters
     codebase: str = DVAE_SHARPSHARP
     iw_estimator: str = IW_DREG
 

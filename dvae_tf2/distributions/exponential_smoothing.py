@@ -20,6 +20,10 @@ class ExponentialSmoothing:
         self.beta = beta
         self._log_mass = math.log(-math.expm1(-beta))  # log(1 - e^(-beta))
 
+    def parameters(self):
+        """{name: value} of the smoothing as the DVAE# code names it: beta."""
+        return {"beta": self.beta}
+
     def log_prob(self, zeta):
         """log r(zeta | 0) = log beta - beta zeta - log(1 - e^(-beta))."""
         return math.log(self.beta) - self.beta * zeta - self._log_mass
@@ -49,6 +53,10 @@ class UniformExponentialSmoothing:
         self.beta = beta
         self.uniform_weight = uniform_weight
         self.exponential = ExponentialSmoothing(beta)
+
+    def parameters(self):
+        """{name: value} of the smoothing as the DVAE# code names it: beta and the uniform weight eps."""
+        return {"beta": self.beta, "eps": self.uniform_weight}
 
     def log_prob(self, zeta):
         """log[(1 - eps) r_exp(zeta) + eps], as a log-sum-exp of the two components."""

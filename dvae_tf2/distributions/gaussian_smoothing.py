@@ -20,6 +20,10 @@ class GaussianSmoothing:
         self.beta = beta
         self.scale = 1.0 / math.sqrt(beta)
 
+    def parameters(self):
+        """{name: value} of the smoothing as the DVAE# code names it: sigma."""
+        return {"sigma": self.scale}
+
     def _normal(self, dtype):
         return tfd.Normal(loc=tf.constant(0.0, dtype), scale=tf.constant(self.scale, dtype))
 

@@ -30,6 +30,10 @@ class PowerFunctionSmoothing:
         self.beta = beta
         self.power = 1.0 / beta   # lambda
 
+    def parameters(self):
+        """{name: value} of the smoothing as the DVAE# code names it: lambda."""
+        return {"lambda": self.power}
+
     def log_prob(self, zeta):
         """log r(zeta | 0), elementwise."""
         return (self.power - 1.0) * tf.math.log(zeta + _POWER_OFFSET) + math.log(self.power)

@@ -10,7 +10,7 @@ import math
 import tensorflow as tf
 
 from dvae_tf2 import rbm
-from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
+from dvae_tf2.priors.rbm_prior import SampledMarginalPrior, split_halves
 
 SPECTRAL_MARGIN = 5.0  # lambda = max(sigma_max(W) + 5, lambda_min): A's smallest eigenvalue is >= 5
 
@@ -54,7 +54,7 @@ def power_iteration(w, v, num_iterations):
     return tf.norm(tf.linalg.matvec(w, v)), v
 
 
-class GaussianIntegralPrior(RBMPrior):
+class GaussianIntegralPrior(SampledMarginalPrior):
     """RBM prior whose training log p(zeta) is the exact Gaussian-integral marginal (KL form (d)).
 
     lambda = max(sigma_max(W) + 5, lambda_min) follows W at every step (the legacy code refreshed it
@@ -76,12 +76,15 @@ class GaussianIntegralPrior(RBMPrior):
         self.singular_vector.assign(v)
         return tf.stop_gradient(diagonal_shift(sigma, self.lambda_min))
 
+    def coupling_spectrum(self):
+        """(lambda, largest eigenvalue, smallest eigenvalue) of [[0, W], [W^T, 0]] by an exact SVD of W (its
+        eigenvalues are +-sigma_i(W), with |n1 - n2| zeros): lambda = max(sigma_max + 5, lambda_min), the value
+        `diagonal_shift` tracks by power iteration. For summaries, not the training step."""
+        sigma_max = tf.reduce_max(tf.linalg.svd(tf.stop_gradient(self.w), compute_uv=False))
+        return diagonal_shift(sigma_max, self.lambda_min), sigma_max, -sigma_max
+
     def training_log_prob(self, zeta, log_z):
         """log p(zeta) for zeta [..., n] -> [...]."""
         flat = tf.reshape(zeta, [-1, self.num_vars])
         log_p = gaussian_integral_log_prob(self.params(), self.num_vars1, flat, self.diagonal_shift(), log_z)
         return tf.reshape(log_p, tf.shape(zeta)[:-1])
-
-    def cross_entropy(self, draw, log_z):
-        """-log p(zeta) at the draw's samples. -> [N*k]."""
-        return -self.training_log_prob(draw.zeta, log_z)

@@ -8,7 +8,7 @@ The sum over z is bounded below by mean field: log sum_z exp(-E_aug) >= -E_aug(m
 import tensorflow as tf
 
 from dvae_tf2 import objectives, rbm
-from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
+from dvae_tf2.priors.rbm_prior import SampledMarginalPrior, split_halves
 
 NUM_MEAN_FIELD_SWEEPS = 5
 _MEAN_CLIP = 1e-7
@@ -51,7 +51,7 @@ def mean_field_entropy(m):
     return objectives.bernoulli_entropy(tf.math.log(m) - tf.math.log1p(-m))
 
 
-class MarginalRBMPrior(RBMPrior):
+class MarginalRBMPrior(SampledMarginalPrior):
     """RBM prior whose training log p(zeta) is the mean-field bound on its smoothed marginal.
 
     Training: log p~(zeta) = sg(L_mf - log Z) + (G - sg(G)) with L_mf = -E_aug(m, zeta) + H(m),
@@ -80,7 +80,3 @@ class MarginalRBMPrior(RBMPrior):
         carrier = neg_energy - log_z
         log_p = tf.stop_gradient(bound - log_z) + carrier - tf.stop_gradient(carrier)
         return tf.reshape(log_p, tf.shape(zeta)[:-1])
-
-    def cross_entropy(self, draw, log_z):
-        """-log p~(zeta) at the draw's samples (DVAE#: no Rao-Blackwellisation). -> [N*k]."""
-        return -self.training_log_prob(draw.zeta, log_z)

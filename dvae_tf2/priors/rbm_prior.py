@@ -1,10 +1,18 @@
 """RBM prior p(z) = exp(-E(z)) / Z over z = [z1, z2] with E = -b1.z1 - b2.z2 - z1^T W z2."""
 import math
+import typing
 
 import tensorflow as tf
 
 from dvae_tf2 import rbm
-from dvae_tf2.samplers import TRAINING_SAMPLERS, ais
+from dvae_tf2.samplers import TRAINING_SAMPLERS, ais, sampler_bias
+
+
+class LogZRefresh(typing.NamedTuple):
+    """An evaluation refresh of the prior: the AIS run (AISResult) and the training sampler measured against
+    it just before re-anchoring (SamplerBias)."""
+    ais: ais.AISResult
+    sampler_bias: sampler_bias.SamplerBias
 
 
 def split_halves(z, num_vars1):
@@ -21,14 +29,15 @@ class RBMPrior(tf.Module):
     """
 
     def __init__(self, num_vars1, num_vars2, sampler="pa", num_samples=1000, num_sweeps=40, seed=0,
-                 name="rbm_prior"):
+                 old_sweep_fraction=0.9, name="rbm_prior"):
         super().__init__(name=name)
         self.num_vars1, self.num_vars2 = num_vars1, num_vars2
         self.b1 = tf.Variable(tf.zeros([num_vars1]), name="b1")
         self.b2 = tf.Variable(tf.zeros([num_vars2]), name="b2")
         self.w = tf.Variable(tf.zeros([num_vars1, num_vars2]), name="w")
+        options = {"old_sweep_fraction": old_sweep_fraction} if sampler == "pa" else {}
         self.sampler = TRAINING_SAMPLERS[sampler](num_vars1, num_vars2, num_chains=num_samples,
-                                                  num_sweeps=num_sweeps, seed=seed)
+                                                  num_sweeps=num_sweeps, seed=seed, **options)
         # log Z of the zero-initialised RBM is exactly n log 2.
         self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
         self.log_z_stderr = tf.Variable(0.0, trainable=False, name="log_z_stderr")
@@ -63,8 +72,12 @@ class RBMPrior(tf.Module):
         """-E_q[log p(z)] of a TrainingDraw: E at its Rao-Blackwellised point plus log Z. -> [N*k]."""
         return self.energy(draw.rb_point) + log_z
 
-    def kl(self, draw, log_z):
-        """Training KL(q || p) of a TrainingDraw: cross-entropy plus the draw's -H(q) term. -> [N*k]."""
+    def kl(self, draw, log_z, log_prob=None):
+        """Training KL(q || p) of a TrainingDraw: cross-entropy plus the draw's -H(q) term. -> [N*k].
+
+        log_prob: `training_log_prob(draw.zeta, log_z)` if the caller has it (a prior whose cross-entropy is
+        taken at the samples then does not compute it again)."""
+        del log_prob   # the cross-entropy is taken at the Rao-Blackwellised point
         return self.cross_entropy(draw, log_z) + draw.neg_entropy
 
     def sample_for_training(self):
@@ -77,20 +90,58 @@ class RBMPrior(tf.Module):
         running = tf.where(tf.math.is_finite(samples.log_z), samples.log_z, self.log_z)
         return tf.stop_gradient(running) + neg_energy - tf.stop_gradient(neg_energy)
 
-    def refresh_log_z(self, num_chains, num_temperatures, rng):
-        """Runs AIS from the uniform distribution and stores log Z; returns the AISResult.
+    def sampler_bias(self, reference, posterior_cross=None):
+        """SamplerBias of the training sampler's population, moved to the current parameters, against the
+        weighted final states of `reference` (an AISResult at the current parameters).
 
-        The training sampler's running log Z is re-anchored to it, which bounds what the per-step
-        estimate accumulates between evaluations (its finite-population error and any mode its
-        sweeps cannot follow). Only the value is anchored; the log Z gradient comes from the samples.
+        posterior_cross: E_q[z1 z2^T] [n1, n2] over data, for the relative gradient error (or None).
+        """
+        params = tf.nest.map_structure(tf.stop_gradient, self.params())
+        population = self.sampler.population_at(params)
+        return sampler_bias.sampler_bias(
+            sampler_bias.sufficient_statistics(params, population.z1, population.log_weights),
+            sampler_bias.sufficient_statistics(params, reference.z1, reference.log_weights),
+            population.log_z, reference.log_z[0], posterior_cross)
+
+    def refresh_log_z(self, num_chains, num_temperatures, rng, posterior_cross=None):
+        """Runs AIS from the uniform distribution and stores log Z; returns a LogZRefresh.
+
+        The training sampler is first measured against the AIS states (`sampler_bias`), then its
+        running log Z is re-anchored to the AIS value, which bounds what the per-step estimate
+        accumulates between evaluations (its finite-population error and any mode its sweeps
+        cannot follow). Only the value is anchored; the log Z gradient comes from the samples.
         """
         result = ais.annealed_log_z(self.params(), num_chains, num_temperatures, rng)
+        bias = self.sampler_bias(result, posterior_cross)
         self.log_z.assign(result.log_z[0])
         self.log_z_stderr.assign(result.log_z_stderr[0])
         self.sampler.anchor_log_z(self.params(), result.log_z[0])
+        return LogZRefresh(result, bias)
+
+    def reanneal(self, num_temperatures, rng):
+        """Restarts the training sampler from an annealing run: population annealing from the uniform distribution
+        to the current prior with the sampler's own number of chains; its final population and log Z replace the
+        sampler's. Returns the AISResult."""
+        params = self.params()
+        result = ais.annealed_log_z(params, self.sampler.z1.shape[1], num_temperatures, rng, method="pa")
+        self.sampler.reseed(params, result.z1, result.log_weights, result.log_z[0])
         return result
 
     @property
     def decay_variables(self):
         """The coupling matrix W, the prior's only weight-decay target (not the biases)."""
         return [self.w]
+
+
+class SampledMarginalPrior(RBMPrior):
+    """An RBM prior with its own training marginal log p(zeta) over relaxed zeta (DVAE# KL forms): the KL's
+    cross-entropy is -log p(zeta) at the draw's samples, without Rao-Blackwellisation."""
+
+    def cross_entropy(self, draw, log_z):
+        """-log p(zeta) at the draw's samples. -> [N*k]."""
+        return -self.training_log_prob(draw.zeta, log_z)
+
+    def kl(self, draw, log_z, log_prob=None):
+        if log_prob is None:
+            return super().kl(draw, log_z)
+        return -log_prob + draw.neg_entropy

@@ -40,8 +40,9 @@ class RolfeSurrogatePrior(RBMPrior):
         super().__init__(num_vars1, num_vars2, **kwargs)
         self.last_group_units = last_group_units
 
-    def kl(self, draw, log_z):
+    def kl(self, draw, log_z, log_prob=None):
         """The whole surrogate (it carries the entropy's gradient through the logits itself). -> [N*k]."""
+        del log_prob   # the surrogate does not use log p(zeta)
         earlier = tf.cast(draw.zeta[..., :-self.last_group_units] > 0.0, draw.zeta.dtype)
         states = tf.concat([earlier, tf.sigmoid(draw.logits[..., -self.last_group_units:])], axis=-1)
         return rolfe_kl_surrogate(self.params(), self.num_vars1, draw.logits, states, log_z)

@@ -94,7 +94,8 @@ def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base
     W = 0; None = zeros = uniform). method 'ais': log Z = log Z_base + logmeanexp(log w), delta-method
     stderr. method 'pa': resample (systematic) when the ESS fraction < 1/2, within each of up to 16
     sub-populations; log Z from the mean of their Z estimates, stderr from their spread.
-    rng (tf.random.Generator) supplies one seed. Returns AISResult (final states are not exact samples).
+    rng (tf.random.Generator) supplies one seed. Returns AISResult (final states are not exact samples; their
+    log_weights make them a weighted sample of the target, across sub-populations for 'pa').
     """
     if method not in ("ais", "pa"):
         raise ValueError(f"method must be 'ais' or 'pa', got {method!r}")
@@ -115,4 +116,6 @@ def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base
         log_mean, stderr = resampling.log_mean_exp_and_stderr(log_w[:, 0], axis=-1)
     else:
         log_mean, stderr = resampling.log_mean_exp_and_stderr(log_ratio, axis=-1)
+        # Weights comparable across sub-populations: each one's normalised weights times its estimate of Z.
+        log_w = log_w - tf.reduce_logsumexp(log_w, -1, keepdims=True) + log_ratio[..., None]
     return AISResult(z1, z2, log_z_base + log_mean, stderr, tf.reshape(log_w, [batch, num_chains]))

@@ -3,7 +3,7 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2.samplers import gibbs
+from dvae_tf2.samplers import gibbs, resampling
 
 
 class SamplerOutput(typing.NamedTuple):
@@ -16,6 +16,14 @@ class SamplerOutput(typing.NamedTuple):
     z2: tf.Tensor
     log_z: tf.Tensor
     ess: tf.Tensor
+
+
+class Population(typing.NamedTuple):
+    """A training sampler's state at given parameters: z1 [1, C, n1], log_weights [1, C] (unnormalised) and its
+    running log Z (NaN if it keeps none)."""
+    z1: tf.Tensor
+    log_weights: tf.Tensor
+    log_z: tf.Tensor
 
 
 def uniform_chains(num_vars, num_chains, rng):
@@ -35,6 +43,18 @@ class PCDSampler(tf.Module):
     def anchor_log_z(self, params, log_z):
         """PCD keeps no running log Z: nothing to anchor."""
         del params, log_z
+
+    def reseed(self, params, z1, log_weights, log_z):
+        """Restarts the chains from states z1 [1, S, n1] weighted by log_weights [1, S] at `params`, resampled
+        systematically to C chains (PCD keeps no log Z)."""
+        del params, log_z
+        index = resampling.systematic_indices(log_weights, self.rng.uniform([1]), self.z1.shape[1])
+        self.z1.assign(tf.gather(z1, index, batch_dims=1))
+
+    def population_at(self, params):
+        """The chains, unweighted; PCD keeps no log Z. Changes nothing."""
+        del params
+        return Population(tf.identity(self.z1), tf.zeros(tf.shape(self.z1)[:2]), tf.constant(float("nan")))
 
     def sample(self, params):
         """Advances the chains at params (RBMParams, B = 1) and returns them (SamplerOutput)."""

@@ -8,14 +8,15 @@ def ess_fraction(log_weights):
     return tf.exp(2.0 * tf.reduce_logsumexp(log_weights, -1) - tf.reduce_logsumexp(2.0 * log_weights, -1)) / num
 
 
-def systematic_indices(log_weights, uniform):
-    """Systematic resampling: ancestor indices [N, K] int32 for log_weights [N, K] and one u ~ U(0,1) per row [N].
+def systematic_indices(log_weights, uniform, num_out=None):
+    """Systematic resampling: ancestor indices [N, M] int32 for log_weights [N, K] and one u ~ U(0,1) per row [N].
 
-    Output j takes the particle i with cdf_{i-1} <= (j + u) / K < cdf_i.
+    Output j takes the particle i with cdf_{i-1} <= (j + u) / M < cdf_i; M = num_out, default K.
     """
     num = tf.shape(log_weights)[-1]
+    num_out = num if num_out is None else num_out
     cdf = tf.math.cumsum(tf.nn.softmax(log_weights, axis=-1), axis=-1)
-    positions = (tf.cast(tf.range(num), tf.float32)[None, :] + uniform[:, None]) / tf.cast(num, tf.float32)
+    positions = (tf.cast(tf.range(num_out), tf.float32)[None, :] + uniform[:, None]) / tf.cast(num_out, tf.float32)
     return tf.minimum(tf.searchsorted(cdf, positions, side='right'), num - 1)  # guards cdf_K rounding below 1
 
 

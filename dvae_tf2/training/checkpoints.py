@@ -44,13 +44,16 @@ def load_run_config(run_dir):
         return Config(**json.load(f)).validate()
 
 
-def restore_best_model(config, splits):
-    """Builds the run's model and restores its best checkpoint (by validation NLL) -> (DVAE, step)."""
+def restore_best_model(config, splits, which="best"):
+    """Builds the run's model and restores its `best` checkpoint (by validation NLL), or with which="latest" its
+    last one -> (DVAE, step)."""
+    if which not in ("best", "latest"):
+        raise ValueError(f"which must be 'best' or 'latest', got {which!r}")
     model = DVAE(config, splits.train_mean, len(splits.train))
-    best_dir = os.path.join(config.run_dir, "checkpoints", "best")
-    path = tf.train.latest_checkpoint(best_dir)
+    checkpoint_dir = os.path.join(config.run_dir, "checkpoints", which)
+    path = tf.train.latest_checkpoint(checkpoint_dir)
     if path is None:
-        raise FileNotFoundError(f"no best checkpoint under {best_dir}")
+        raise FileNotFoundError(f"no {which} checkpoint under {checkpoint_dir}")
     step = tf.Variable(0, dtype=tf.int64)
     optimizer = tf.train.Checkpoint(_iterations=step)   # only the step counter of the saved Keras optimizer
     tf.train.Checkpoint(model=model, optimizer=optimizer).restore(path).expect_partial() \

@@ -1,12 +1,92 @@
 """TensorBoard summaries of a run: training scalars and images, evaluation scalars, images, histograms.
 
 Every tag is written by one kind of summary only (TensorBoard shows a tag under a single plugin).
+The training summaries of a DVAE# run use the legacy DVAE# tag names, so that its curves line up with
+legacy TF1 runs in TensorBoard; TRAINING_TAGS and TRAINING_IMAGE_TAGS hold the names of both code bases.
 """
 import os
 
 import tensorflow as tf
 
 from dvae_tf2 import images
+from dvae_tf2.baselines.spec import DVAE_SHARP, DVAE_SHARPSHARP
+from dvae_tf2.networks import l2_half
+from dvae_tf2.priors import GaussianIntegralPrior
+
+# Our training scalars without a legacy DVAE# equivalent: the same tag in both code bases.
+_EXTRA_TAGS = {"steps_per_second": "train/steps_per_second", "prior_log_z": "prior/log_z_train",
+               "sampler_ess": "prior/sampler_ess", "iw_ess_fraction": "train/iw_ess_fraction"}
+# Code base -> {quantity (a key of `training_scalars`): tag}. A quantity a table lacks, or a run lacks, is not written.
+TRAINING_TAGS = {
+    DVAE_SHARPSHARP: {
+        "objective": "train/objective", "reconstruction": "train/reconstruction", "kl": "train/kl",
+        "weight_decay": "train/weight_decay", "kl_coefficient": "train/kl_coefficient",
+        "entropy_coefficient": "train/entropy_coefficient", "learning_rate": "train/learning_rate",
+        "beta": "posterior/beta", **_EXTRA_TAGS},
+    DVAE_SHARP: {   # the legacy names, "weigh decay" (sic) included
+        "neg_elbo": "train/neg_elbo", "neg_iw_loss": "train/neg_iw_loss", "reconstruction": "obj/recon_loss",
+        "objective_kl": "obj/kl", "weight_decay": "weigh decay/total", "weight_decay_encoder": "weigh decay/encoder",
+        "weight_decay_decoder": "weigh decay/decoder", "kl_coefficient": "kl_coeff", "learning_rate": "learning_rate",
+        "beta": "beta", "smoothing_beta": "posterior/beta", "smoothing_lambda": "posterior/lambda",
+        "smoothing_sigma": "posterior/sigma", "smoothing_eps": "posterior/eps", "eigen_lambda": "eigen/lambda",
+        "max_eigen_val": "eigen/max_eigen_val", "min_eigen_val": "eigen/min_eigen_val", "weight_norm": "weight_norm",
+        **_EXTRA_TAGS},
+}
+# Code base -> {image (a key of `training_image_makers`): tag}.
+TRAINING_IMAGE_TAGS = {
+    DVAE_SHARPSHARP: {"reconstruction_pairs": "train/reconstruction_images"},
+    DVAE_SHARP: {"reconstruction_grids": "recon", "generated": "generated_sample"},
+}
+
+
+def training_scalars(config, model, losses, learning_rate, steps_per_second):
+    """{quantity: scalar} of a training step (TrainingLosses) for the tag tables; what the run lacks is absent.
+
+    neg_elbo / neg_iw_loss: the value of the objective minimised, without weight decay: the (annealed) -ELBO, or
+    for an IW bound (config.use_iw) the IW surrogate -sum_i w~_i log w_i with the normalised weights w~ held
+    fixed. objective_kl: the objective's KL term (0 for an IW bound, which has none). weight_norm: 0.5 ||W||^2.
+    """
+    parts = losses.weight_decay_parts
+    values = {"objective": losses.objective, "reconstruction": losses.reconstruction, "kl": losses.kl,
+              "weight_decay": losses.weight_decay, "weight_decay_encoder": parts["encoder"],
+              "weight_decay_decoder": parts["decoder"], "learning_rate": learning_rate,
+              "steps_per_second": steps_per_second, "beta": config.beta,
+              "entropy_coefficient" if config.is_struct else "kl_coefficient": losses.coefficient}
+    if config.use_iw:
+        w = tf.stop_gradient(tf.nn.softmax(losses.log_weights, axis=-1))
+        values["neg_iw_loss"] = -tf.reduce_mean(tf.reduce_sum(w * losses.log_weights, axis=-1))
+        values["objective_kl"] = 0.0
+    else:
+        values["neg_elbo"] = losses.objective
+        values["objective_kl"] = losses.kl
+    if not config.is_struct:
+        values["prior_log_z"], values["sampler_ess"] = losses.prior_log_z, losses.sampler_ess
+    if config.k > 1:
+        # Effective sample size of the normalised importance weights, as a fraction of k.
+        w = tf.nn.softmax(losses.log_weights, axis=-1)
+        values["iw_ess_fraction"] = tf.reduce_mean(1.0 / tf.reduce_sum(tf.square(w), axis=-1)) / config.k
+    for name, value in config.baseline_spec.smoothing_parameters(config).items():
+        values[f"smoothing_{name}"] = value
+    if isinstance(model.prior, GaussianIntegralPrior):
+        values["eigen_lambda"], values["max_eigen_val"], values["min_eigen_val"] = model.prior.coupling_spectrum()
+        values["weight_norm"] = l2_half([model.prior.w])
+    return values
+
+
+def training_image_makers(model, x, losses):
+    """{image: function making its [1, H, W, 1] grid} for a training batch x and its TrainingLosses.
+
+    reconstruction_pairs: 10 inputs above their reconstructions; reconstruction_grids: the n x n grid of the
+    first n^2 inputs above that of their reconstructions (n = floor(sqrt(N))); generated: decoder means of the
+    step's first (up to 100) training prior samples, 10 to a row.
+    """
+    def generated():
+        cols = min(10, len(losses.prior_samples))
+        return images.tile(model.generate(losses.prior_samples), len(losses.prior_samples) // cols, cols)
+
+    return {"reconstruction_pairs": lambda: images.side_by_side(x, losses.reconstruction_probs),
+            "reconstruction_grids": lambda: images.inputs_above_reconstructions(x, losses.reconstruction_probs),
+            "generated": generated}
 
 
 class RunSummaries:
@@ -20,30 +100,20 @@ class RunSummaries:
     def flush(self):
         self.writer.flush()
 
-    def training(self, losses, step, learning_rate, steps_per_second):
-        """Scalars of a training step (TrainingLosses)."""
-        cfg = self.config
+    def training(self, model, losses, step, learning_rate, steps_per_second):
+        """Scalars of a training step (TrainingLosses), named by the code base's TRAINING_TAGS."""
+        values = training_scalars(self.config, model, losses, learning_rate, steps_per_second)
         with self.writer.as_default(step=step):
-            for name in ("objective", "reconstruction", "kl", "weight_decay"):
-                tf.summary.scalar(f"train/{name}", getattr(losses, name))
-            coefficient = "entropy_coefficient" if cfg.is_struct else "kl_coefficient"
-            tf.summary.scalar(f"train/{coefficient}", losses.coefficient)
-            tf.summary.scalar("train/learning_rate", learning_rate)
-            tf.summary.scalar("train/steps_per_second", steps_per_second)
-            tf.summary.scalar("posterior/beta", cfg.beta)
-            if not cfg.is_struct:
-                tf.summary.scalar("prior/log_z_train", losses.prior_log_z)
-                tf.summary.scalar("prior/sampler_ess", losses.sampler_ess)
-            if cfg.k > 1:
-                # Effective sample size of the normalised importance weights, as a fraction of k.
-                w = tf.nn.softmax(losses.log_weights, axis=-1)
-                ess = tf.reduce_mean(1.0 / tf.reduce_sum(tf.square(w), axis=-1)) / cfg.k
-                tf.summary.scalar("train/iw_ess_fraction", ess)
+            for quantity, tag in TRAINING_TAGS[self.config.codebase].items():
+                if quantity in values:
+                    tf.summary.scalar(tag, values[quantity])
 
-    def training_images(self, x, losses, step):
-        """Training inputs above their reconstructions."""
+    def training_images(self, model, x, losses, step):
+        """Images of a training batch, named by the code base's TRAINING_IMAGE_TAGS."""
+        makers = training_image_makers(model, x, losses)
         with self.writer.as_default(step=step):
-            tf.summary.image("train/reconstruction_images", images.side_by_side(x, losses.reconstruction_probs))
+            for image, tag in TRAINING_IMAGE_TAGS[self.config.codebase].items():
+                tf.summary.image(tag, makers[image]())
 
     def evaluation(self, split, result, step):
         """-ELBO, NLL and mean cost -log p(x|z) of an EvalResult on `split` ("val", "test", or DVAE#'s
@@ -53,10 +123,13 @@ class RunSummaries:
             tf.summary.scalar(f"{split}/neg_ll", result.neg_ll)
             tf.summary.scalar(f"{split}/cost", result.cost)
 
-    def prior_log_z(self, prior, step):
+    def prior_log_z(self, prior, sampler_bias, step):
+        """The prior's AIS log Z and the training sampler measured against it (SamplerBias)."""
         with self.writer.as_default(step=step):
             tf.summary.scalar("prior/log_z_ais", prior.log_z)
             tf.summary.scalar("prior/log_z_ais_stderr", prior.log_z_stderr)
+            for name, value in sampler_bias._asdict().items():
+                tf.summary.scalar(f"prior/{name}", value)
 
     def model_state(self, model, valid_images, ais_result, step):
         """Validation reconstructions, 10x10 generated samples (also samples.png), histograms."""

@@ -19,6 +19,9 @@ from dvae_tf2.training.summaries import RunSummaries
 
 # Loss terms (TrainingLosses fields) watched for non-finite values, before the gradients.
 WATCHED_LOSSES = ("objective", "reconstruction", "kl", "weight_decay", "prior_log_z")
+# Validation images (x SAMPLER_BIAS_SAMPLES draws) whose posterior statistics scale the prior sampler's gradient error at each refresh.
+SAMPLER_BIAS_IMAGES = 1000
+SAMPLER_BIAS_SAMPLES = 10
 
 
 def _variable_name(variable):
@@ -30,6 +33,9 @@ class Trainer:
     """Trains a DVAE on `splits` following the legacy protocol, writing into config.run_dir."""
 
     def __init__(self, config, splits, resume=False):
+        if config.deterministic:
+            # Process-wide, before this trainer creates any op: see Config.deterministic and the README.
+            tf.config.experimental.enable_op_determinism()
         self.config = config
         self.splits = splits
         self.run_dir = config.run_dir
@@ -84,27 +90,50 @@ class Trainer:
         del tape
         self.guard.record(self.optimizer.iterations + 1, [getattr(losses, name) for name in WATCHED_LOSSES] + grads,
                           index)
-        self.optimizer.apply_gradients(zip(grads, p_vars + q_vars))
+        # Without XLA, nothing orders the forward pass's reads of a variable before the update of that
+        # variable: about one step in a hundred computed the KL (and the encoder gradient) with the prior's
+        # W or b already updated by the same step. The update now waits for every value of the step.
+        with tf.control_dependencies([t for t in tf.nest.flatten(losses) + grads if t is not None]):
+            self.optimizer.apply_gradients(zip(grads, p_vars + q_vars))
         return losses
 
     # ----------------------------------------------------------------------------------------------
     def refresh_prior_log_z(self):
-        """AIS estimate of the prior's log Z (None for struct, which has no prior)."""
+        """AIS estimate of the prior's log Z and the training sampler's bias against it -> LogZRefresh
+        (None for struct, which has no prior)."""
         start = time.time()
-        result = self.model.refresh_prior_log_z(self.config.prior_ais_chains, self.config.prior_ais_temperatures,
-                                                self.eval_rng)
-        if result is not None:
-            logging.info("prior log Z = %.4f +- %.4f (AIS, %d chains x %d temperatures, %.1f s)",
+        refresh = self.model.refresh_prior_log_z(self.config.prior_ais_chains, self.config.prior_ais_temperatures,
+                                                 self.eval_rng, self.splits.valid[:SAMPLER_BIAS_IMAGES],
+                                                 SAMPLER_BIAS_SAMPLES)
+        if refresh is not None:
+            bias = refresh.sampler_bias
+            logging.info("prior log Z = %.4f +- %.4f (AIS, %d chains x %d temperatures, %.1f s); training sampler: "
+                         "log Z lag %.3f, W-gradient error %.4f (noise floor %.4f, %.3f of the KL gradient)",
                          float(self.model.prior.log_z), float(self.model.prior.log_z_stderr),
-                         self.config.prior_ais_chains, self.config.prior_ais_temperatures, time.time() - start)
-        return result
+                         self.config.prior_ais_chains, self.config.prior_ais_temperatures, time.time() - start,
+                         float(bias.log_z_lag), float(bias.grad_error), float(bias.grad_noise_floor),
+                         float(bias.grad_bias))
+        return refresh
+
+    def _reanneal_due(self, step):
+        every = self.config.prior_reanneal_every
+        return bool(every) and step > 0 and step % every == 0 and not self.config.is_struct
+
+    def reanneal_prior_sampler(self, step):
+        """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
+        start = time.time()
+        lag = float(self.model.prior.sampler.population_at(self.model.prior.params()).log_z)
+        result = self.model.prior.reanneal(self.config.prior_reanneal_temperatures, self.eval_rng)
+        logging.log_every_n_seconds(
+            logging.INFO, "step %d: prior sampler re-annealed (%d temperatures, %.1f s); running log Z %.3f -> %.3f",
+            60, step, self.config.prior_reanneal_temperatures, time.time() - start, lag, float(result.log_z[0]))
 
     def evaluate(self, split_images, num_samples, label):
         return self.evaluator(split_images, num_samples, label=label)
 
     def _validate(self, step):
         self.guard.check(step, self.run_dir)
-        ais_result = self.refresh_prior_log_z()
+        refresh = self.refresh_prior_log_z()
         val_images = self.splits.valid[:: self.config.val_stride]
         result = self.evaluate(val_images, self.config.validation_iw_samples, "validation")
         logging.info("step %d: val -ELBO %.3f, val NLL %.3f (%d images x %d samples, %.0f s)", step,
@@ -115,9 +144,9 @@ class Trainer:
             logging.info("step %d: test -ELBO %.3f, test NLL %.3f (%d images x %d samples)", step, test.neg_elbo,
                          test.neg_ll, test.num_images, test.num_samples)
             self.summaries.evaluation("test_periodic", test, step)
-        if ais_result is not None:
-            self.summaries.prior_log_z(self.model.prior, step)
-        self.summaries.model_state(self.model, self.splits.valid, ais_result, step)
+        if refresh is not None:
+            self.summaries.prior_log_z(self.model.prior, refresh.sampler_bias, step)
+        self.summaries.model_state(self.model, self.splits.valid, refresh and refresh.ais, step)
         if result.neg_ll < float(self.best_val_neg_ll):
             self.best_val_neg_ll.assign(result.neg_ll)
             self.best_val_neg_elbo.assign(result.neg_elbo)
@@ -135,9 +164,9 @@ class Trainer:
         """Checks that the steps so far are finite, then writes the training summaries and log line."""
         cfg = self.config
         self.guard.check(step, self.run_dir)
-        self.summaries.training(losses, step, self.learning_rate(step), rate)
+        self.summaries.training(self.model, losses, step, self.learning_rate(step), rate)
         if step % cfg.summary_every == 0:
-            self.summaries.training_images(x, losses, step)
+            self.summaries.training_images(self.model, x, losses, step)
         # Training time left at the current rate (a session's first step includes compilation).
         eta = "?" if first_of_session else progress.format_duration((cfg.num_train_iter - step) / rate)
         logging.info("step %d/%d: objective %.3f recon %.3f kl %.3f coeff %.3f lr %.2e (%.1f steps/s, ETA %s)",
@@ -167,6 +196,8 @@ class Trainer:
         schedule = SaveSchedule(cfg.checkpoint_every_secs, cfg.checkpoint_every_steps)
         with StopRequests() as stop:
             for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
+                if self._reanneal_due(step - 1):   # before the step: a checkpoint at step - 1 precedes it
+                    self.reanneal_prior_sampler(step - 1)
                 losses = self._train_step(x, index)
                 window_steps += 1
                 if step % cfg.summary_every == 0 or step == start_step + 1:
@@ -205,7 +236,7 @@ class Trainer:
         best_path = self.checkpoints.restore_best()
         best_step = self.step
         logging.info("restored best checkpoint %s (step %d)", best_path, best_step)
-        self.refresh_prior_log_z()
+        refresh = self.refresh_prior_log_z()
         test_images = self.test_images()
         test = self.evaluate(test_images, cfg.eval_iw_samples, "test")
         logging.info("test -ELBO %.3f, test NLL %.3f (%d images x %d samples, %.0f s)", test.neg_elbo,
@@ -232,6 +263,9 @@ class Trainer:
             "eval_iw_samples": test.num_samples,
             "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z),
             "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr),
+            # The training sampler at the best checkpoint against the final AIS (see SamplerBias).
+            "prior_sampler_bias": None if refresh is None else {
+                name: float(value) for name, value in refresh.sampler_bias._asdict().items()},
         }
         atomic_io.write_npy(os.path.join(self.run_dir, "test_log_likelihoods.npy"), test.log_likelihoods)
         atomic_io.write_json(os.path.join(self.run_dir, "results.json"), results)

@@ -21,4 +21,5 @@ SPEC = BaselineSpec(
     name="dvae_spike_exp", description="DVAE spike-and-exponential smoothing (Rolfe's KL gradient for 2/4 groups)",
     default_beta=betas("dvae_spike_exp"), codebase=DVAE_SHARP, iw_estimator=NO_IW,
     relaxation=lambda config: functools.partial(SpikeAndExponential, beta=config.beta),
+    smoothing_parameters=lambda config: {"beta": config.beta},
     make_prior=_prior)
