@@ -5,6 +5,7 @@ import pytest
 from absl import flags
 
 import flags as dvae_flags
+from dvae_tf2.config import Config
 
 LEGACY_EXAMPLE = ["main.py", "--log_dir=/tmp/logs", "--data_dir=/tmp/data", "--L=1", "--baseline=rbm_post",
                   "--dateset=binarized_mnist", "--experiment=vae", "--k=1", "--num_latents=200"]
@@ -45,6 +46,9 @@ def test_defaults_follow_dataset_experiment_and_length():
     (["--experiment=gan"], "experiment"),
     (["--k=0"], "k"),
     (["--val_iw_samples=-1"], "val_iw_samples"),
+    (["--prior_old_sweep_fraction=1.0"], "prior_old_sweep_fraction"),
+    (["--prior_reanneal_every=-5"], "prior_reanneal_every"),
+    (["--prior_reanneal_temperatures=1"], "prior_reanneal_temperatures"),
 ])
 def test_bad_enum_and_range_values_name_the_flag(argv, message):
     with pytest.raises(flags.IllegalFlagValueError, match=message):
@@ -66,6 +70,15 @@ def test_legacy_default_baseline_is_dvaes_power_with_beta_30():
     config = _parse(["main.py", "--log_dir=/tmp/logs"])
     assert (config.baseline, config.beta, config.num_groups) == ("dvaes_power", 30.0, 1)
     assert config.run_dir == os.path.join("/tmp/logs", "binarized_mnist", "vae", "200", "dvaes_power", "1", "1")
+
+
+def test_prior_sampler_settings_reach_the_config():
+    config = _parse(["main.py", "--baseline=pwl_relax", "--prior_old_sweep_fraction=0.5", "--prior_reanneal_every=0",
+                     "--prior_reanneal_temperatures=300"])
+    assert (config.prior_old_sweep_fraction, config.prior_reanneal_every, config.prior_reanneal_temperatures) == \
+        (0.5, 0, 300)
+    with pytest.raises(ValueError, match=r"prior_old_sweep_fraction=1.5 must be in \[0, 1\)"):
+        Config(prior_old_sweep_fraction=1.5).validate()
 
 
 def test_validation_stride_defaults_to_the_legacy_one_per_dataset():

@@ -5,11 +5,11 @@ import os
 from dvae_tf2.tools import summarize
 
 
-def _write_result(log_dir, baseline, test_neg_ll):
-    run_dir = os.path.join(log_dir, "binarized_mnist", "vae", "200", baseline, "1", "1")
+def _write_result(log_dir, baseline, test_neg_ll, run_suffix=""):
+    run_dir = os.path.join(log_dir, "binarized_mnist", "vae", "200", baseline, "1", "1" + run_suffix)
     os.makedirs(run_dir)
     result = {"config": {"dataset": "binarized_mnist", "experiment": "vae", "num_latents": 200, "baseline": baseline,
-                         "num_groups": 1, "k": 1},
+                         "num_groups": 1, "k": 1, "run_suffix": run_suffix},
               "steps": 20000, "best_step": 20000, "test_neg_ll": test_neg_ll, "test_neg_elbo": test_neg_ll + 7.25,
               "val_neg_ll": test_neg_ll + 1.0, "test_images": 2000, "eval_iw_samples": 1000, "prior_log_z": 50.5,
               "steps_per_s": 40.0, "wall_time_s": 600.0, "test_eval_seconds": 90.0}
@@ -27,6 +27,14 @@ def test_table_has_a_row_per_run_in_the_requested_order(tmp_path, capsys):
     assert "| pwl_relax |" in lines[3] and "| 10.0 min | 1.5 min |" in lines[3]
     assert summarize.main([f"--log_dir={tmp_path}"]) == 0
     assert "| pwl_relax |" in capsys.readouterr().out.splitlines()[2]   # path order
+
+
+def test_run_suffix_tells_runs_of_one_configuration_apart(tmp_path, capsys):
+    _write_result(tmp_path, "pwl_relax", 92.5)
+    _write_result(tmp_path, "pwl_relax", 92.0, run_suffix="seed2")
+    assert summarize.main([f"--log_dir={tmp_path}", "--sort=test_neg_ll"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "| pwl_relax (seed2) | 1 | 1 |" in lines[2] and "| pwl_relax | 1 | 1 |" in lines[3]
 
 
 def test_missing_or_broken_results_are_reported(tmp_path, capsys):

@@ -13,7 +13,9 @@ CONFIG_COLUMNS = (
     # DVAE## runs name their experiment; DVAE# runs (no experiment flag) their --struct.
     ("experiment / struct", lambda r: r["config"].get("struct") or r["config"]["experiment"]),
     ("latents", lambda r: str(r["config"]["num_latents"])),
-    ("baseline", lambda r: r["config"]["baseline"]),
+    # --run_suffix (e.g. seed2) tells apart runs of one configuration.
+    ("baseline", lambda r: r["config"]["baseline"] + (f" ({r['config']['run_suffix']})"
+                                                      if r["config"].get("run_suffix") else "")),
     ("L", lambda r: str(r["config"]["num_groups"])),
     ("k", lambda r: str(r["config"]["k"])),
 )
