@@ -34,7 +34,8 @@ def test_run_suffix_tells_runs_of_one_configuration_apart(tmp_path, capsys):
     _write_result(tmp_path, "pwl_relax", 92.0, run_suffix="seed2")
     assert summarize.main([f"--log_dir={tmp_path}", "--sort=test_neg_ll"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "| pwl_relax (seed2) | 1 | 1 |" in lines[2] and "| pwl_relax | 1 | 1 |" in lines[3]
+    assert lines[0].endswith("| run suffix |")
+    assert lines[2].endswith("| seed2 |") and lines[3].endswith("| - |")
 
 
 def test_missing_or_broken_results_are_reported(tmp_path, capsys):

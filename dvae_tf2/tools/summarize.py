@@ -13,9 +13,7 @@ CONFIG_COLUMNS = (
     # DVAE## runs name their experiment; DVAE# runs (no experiment flag) their --struct.
     ("experiment / struct", lambda r: r["config"].get("struct") or r["config"]["experiment"]),
     ("latents", lambda r: str(r["config"]["num_latents"])),
-    # --run_suffix (e.g. seed2) tells apart runs of one configuration.
-    ("baseline", lambda r: r["config"]["baseline"] + (f" ({r['config']['run_suffix']})"
-                                                      if r["config"].get("run_suffix") else "")),
+    ("baseline", lambda r: r["config"]["baseline"]),
     ("L", lambda r: str(r["config"]["num_groups"])),
     ("k", lambda r: str(r["config"]["k"])),
 )
@@ -30,6 +28,7 @@ COLUMNS = CONFIG_COLUMNS + (
     ("train steps/s", lambda r: f"{r['steps_per_s']:.1f}"),
     ("wall time", lambda r: f"{r['wall_time_s'] / 60:.1f} min"),
     ("test eval", lambda r: f"{r.get('test_eval_seconds', float('nan')) / 60:.1f} min"),
+    ("run suffix", lambda r: r["config"].get("run_suffix") or "-"),   # tells runs of one configuration apart
 )
 SORT_KEYS = ("path", "test_neg_ll")
 
