@@ -3,6 +3,7 @@
 A traceback is shown only with --verbosity=1 (or more); genuine bugs keep theirs.
 """
 import contextlib
+import logging as std_logging
 import sys
 
 from absl import flags, logging
@@ -11,7 +12,11 @@ EXPECTED_FAILURE_STATUS = 2
 
 
 def fail(message):
-    """Prints `error: <message>` on stderr and exits with status 2."""
+    """Prints `error: <message>` on stderr and exits with status 2.
+
+    Log records are silenced first, so that threads still running (e.g. TFDS's download retries) cannot print
+    after the error line while the interpreter waits for them."""
+    std_logging.disable(std_logging.CRITICAL)
     print(f"error: {message}", file=sys.stderr, flush=True)
     sys.exit(EXPECTED_FAILURE_STATUS)
 
