@@ -96,12 +96,11 @@ class DVAE(tf.Module):
         return parts["encoder"] + parts["decoder"] + parts["prior"]
 
     def weight_decay(self):
-        """weight_decay * sum 0.5 ||.||^2 over `decay_variables`."""
-        return self.config.weight_decay * l2_half(self.decay_variables)
+        """weight_decay * sum 0.5 ||.||^2 over `decay_variables`: the sum of `weight_decay_parts`."""
+        return tf.add_n(list(self.weight_decay_parts().values()))
 
     def weight_decay_parts(self):
-        """{"encoder", "decoder", "prior"}: weight_decay * sum 0.5 ||.||^2 over each part's decay variables; they add
-        up to `weight_decay()` (up to float rounding)."""
+        """{"encoder", "decoder", "prior"}: weight_decay * sum 0.5 ||.||^2 over each part's decay variables."""
         return {name: self.config.weight_decay * l2_half(variables)
                 for name, variables in self.decay_variable_parts.items()}
 
@@ -161,12 +160,13 @@ class DVAE(tf.Module):
                 loss_q = loss_p + coeff * tf.reduce_mean(draw.log_q)
             objective = -tf.reduce_mean(objectives.iw_bound(tf.reshape(log_w, [-1, k])))
         n = tf.shape(x)[0]
+        decay_parts = self.weight_decay_parts()   # once: the total is their sum
         return TrainingLosses(
             loss_p=loss_p, loss_q=loss_q, objective=objective, reconstruction=tf.reduce_mean(cost),
-            kl=tf.reduce_mean(kl), weight_decay=self.weight_decay(), coefficient=coeff,
+            kl=tf.reduce_mean(kl), weight_decay=tf.add_n(list(decay_parts.values())), coefficient=coeff,
             prior_log_z=tf.stop_gradient(log_z), sampler_ess=ess,
             reconstruction_probs=tf.sigmoid(tf.reshape(logits, [n, k, -1])[:, 0]),
-            log_weights=tf.reshape(log_w, [n, k]), weight_decay_parts=self.weight_decay_parts(),
+            log_weights=tf.reshape(log_w, [n, k]), weight_decay_parts=decay_parts,
             prior_samples=tf.stop_gradient(kept_samples))
 
     # ----------------------------------------------------------------------------------------------

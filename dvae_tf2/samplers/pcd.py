@@ -48,8 +48,7 @@ class PCDSampler(tf.Module):
         """Restarts the chains from states z1 [1, S, n1] weighted by log_weights [1, S] at `params`, resampled
         systematically to C chains (PCD keeps no log Z)."""
         del params, log_z
-        index = resampling.systematic_indices(log_weights, self.rng.uniform([1]), self.z1.shape[1])
-        self.z1.assign(tf.gather(z1, index, batch_dims=1))
+        self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.z1.shape[1]))
 
     def population_at(self, params):
         """The chains, unweighted; PCD keeps no log Z. Changes nothing."""

@@ -74,8 +74,7 @@ class PopulationAnnealingSampler(tf.Module):
     def reseed(self, params, z1, log_weights, log_z):
         """Replaces the population by states z1 [1, S, n1] weighted by log_weights [1, S] (e.g. a final AIS
         population at `params`), resampled systematically to C chains, and sets the running log Z to `log_z`."""
-        index = resampling.systematic_indices(log_weights, self.rng.uniform([1]), self.z1.shape[1])
-        self.z1.assign(tf.gather(z1, index, batch_dims=1))
+        self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.z1.shape[1]))
         self.log_weights.assign(tf.zeros_like(self.log_weights))
         self._store_params(tf.nest.map_structure(tf.stop_gradient, params))
         self.log_z.assign(log_z)

@@ -20,6 +20,11 @@ def systematic_indices(log_weights, uniform, num_out=None):
     return tf.minimum(tf.searchsorted(cdf, positions, side='right'), num - 1)  # guards cdf_K rounding below 1
 
 
+def systematic_resample(states, log_weights, uniform, num_out=None):
+    """Systematic resampling of states [1, K, n] by log_weights [1, K] into num_out (default K) states [1, M, n]."""
+    return tf.gather(states, systematic_indices(log_weights, uniform, num_out), batch_dims=1)
+
+
 def log_mean_exp_and_stderr(log_x, axis=-1):
     """log mean(x) and the delta-method stderr of that log, std(x) / (sqrt(N) mean(x)), both from log x.
 

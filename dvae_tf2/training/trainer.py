@@ -19,7 +19,8 @@ from dvae_tf2.training.summaries import RunSummaries
 
 # Loss terms (TrainingLosses fields) watched for non-finite values, before the gradients.
 WATCHED_LOSSES = ("objective", "reconstruction", "kl", "weight_decay", "prior_log_z")
-# Validation images (x SAMPLER_BIAS_SAMPLES draws) whose posterior statistics scale the prior sampler's gradient error at each refresh.
+# Validation images (x SAMPLER_BIAS_SAMPLES posterior draws) whose statistics scale the prior sampler's
+# gradient error at each refresh.
 SAMPLER_BIAS_IMAGES = 1000
 SAMPLER_BIAS_SAMPLES = 10
 
