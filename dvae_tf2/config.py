@@ -4,6 +4,7 @@ import os
 import re
 import typing
 
+from dvae_tf2 import distribute
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, all_baseline_names, get_baseline
 from dvae_tf2.baselines.spec import NO_IW
 from dvae_tf2.data import DATASETS, VALIDATION_STRIDE
@@ -11,6 +12,7 @@ from dvae_tf2.data import DATASETS, VALIDATION_STRIDE
 EXPERIMENTS = ("vae", "struct")
 NUM_GROUPS = (1, 2, 4)
 PRIOR_SAMPLERS = ("pa", "pcd")
+DISTRIBUTION_STRATEGIES = distribute.STRATEGIES
 RUN_SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 # DVAE# --struct: (groups, latents per group, hidden layers of each encoder group net and of the decoder).
 STRUCTS = {
@@ -77,6 +79,10 @@ class Config:
     run_suffix: str = ""                 # "": legacy run directory; else <...>/<k>-<run_suffix> (e.g. seed2)
     jit_compile: bool = True
     deterministic: bool = False          # tf.config.experimental.enable_op_determinism: bitwise-reproducible runs
+    # tf.distribute (dvae_tf2.distribute): strategy, GPUs of `mirrored` (None: all), logical CPU devices.
+    distribution_strategy: str = "default"
+    num_gpus: typing.Optional[int] = None
+    num_cpu_devices: int = 1
 
     def __post_init__(self):
         """Fills the defaults that depend on other fields (frozen dataclass, hence object.__setattr__)."""
@@ -212,6 +218,9 @@ class Config:
         if self.checkpoint_every_secs < 0 or self.checkpoint_every_steps < 0:
             raise ValueError(f"--checkpoint_every_secs={self.checkpoint_every_secs} and --checkpoint_every_steps="
                              f"{self.checkpoint_every_steps} must be >= 0 (0 = off)")
+        _check_choice("distribution_strategy", self.distribution_strategy, DISTRIBUTION_STRATEGIES)
+        if self.num_cpu_devices < 1 or (self.num_gpus is not None and self.num_gpus < 1):
+            raise ValueError(f"--num_cpu_devices={self.num_cpu_devices} and --num_gpus={self.num_gpus} must be >= 1")
         if self.test_subset < 0:
             raise ValueError(f"--test_subset={self.test_subset} must be >= 0 (0 = whole test set)")
         if self.beta is None:

@@ -121,10 +121,13 @@ class DVAE(tf.Module):
         return tf.reduce_sum(ce * (1.0 - self.observed_mask), axis=-1)
 
     # ----------------------------------------------------------------------------------------------
-    def training_losses(self, x, index, coeff):
+    def training_losses(self, x, index, coeff, prior_samples=None, rng=None):
         """Objective of one training step for a batch x [N, D] with training-set row ids index [N].
 
         coeff: the KL warm-up coefficient c (VAE) or the entropy weight lambda (struct), from the trainer.
+        prior_samples: this step's SamplerOutput of the prior's training sampler (None: draw it here; a
+          data-parallel step draws it once for all replicas). rng: the posterior's noise (None: self.rng; a
+          replica passes its distribute.ReplicaRowNoise).
         """
         cfg = self.config
         k = cfg.k
@@ -132,11 +135,12 @@ class DVAE(tf.Module):
             log_z, ess = tf.constant(0.0), tf.constant(1.0)
             kept_samples = tf.zeros([0, cfg.num_latents])
         else:
-            prior_samples = self.prior.sample_for_training()
+            if prior_samples is None:
+                prior_samples = self.prior.sample_for_training()
             log_z, ess = self.prior.log_z_surrogate(prior_samples), prior_samples.ess
             kept_samples = tf.concat([prior_samples.z1[0], prior_samples.z2[0]], axis=-1)[:GENERATED_SAMPLES]
 
-        draw = self.encoder.training_draw(self.encoder_input(x), index, k, self.rng)
+        draw = self.encoder.training_draw(self.encoder_input(x), index, k, self.rng if rng is None else rng)
         logits = self.decoder_logits(draw.zeta, training=True)
         cost = self.neg_log_likelihood(logits, tf.repeat(x, k, axis=0))           # [N*k]
 

@@ -73,6 +73,15 @@ def define_flags(flag_values=FLAGS):
                          lower_bound=0, **fv)
     flags.DEFINE_bool("check_numerics", False, "Check every operation for NaN/inf and name the first one that makes "
                       "any (slow; tf.debugging.enable_check_numerics; use with --xla=False).", **fv)
+    flags.DEFINE_enum("distribution_strategy", "default", config_lib.DISTRIBUTION_STRATEGIES,
+                      "tf.distribute strategy: default (one device), mirrored (data-parallel over all local GPUs, "
+                      "or --num_gpus of them; over the logical CPU devices when there is no GPU), "
+                      "multi_worker_mirrored (the workers named in TF_CONFIG). The global batch is --batch_size.",
+                      **fv)
+    flags.DEFINE_integer("num_gpus", None, "mirrored: use the first this many GPUs (default: all).", lower_bound=1,
+                         **fv)
+    flags.DEFINE_integer("num_cpu_devices", 1, "Split the CPU into this many logical devices (to run mirrored "
+                         "without GPUs).", lower_bound=1, **fv)
     flags.DEFINE_bool("resume", False, "Continue the run found in the run directory from its latest checkpoint.", **fv)
 
 
@@ -128,5 +137,6 @@ def config_from_flags(f=FLAGS):
         summary_every=f.summary_every,
         checkpoint_every_secs=f.checkpoint_every_secs, checkpoint_every_steps=f.checkpoint_every_steps,
         check_numerics=f.check_numerics, seed=f.seed, run_suffix=f.run_suffix, jit_compile=f.xla,
-        deterministic=f.deterministic)
+        deterministic=f.deterministic, distribution_strategy=f.distribution_strategy, num_gpus=f.num_gpus,
+        num_cpu_devices=f.num_cpu_devices)
     return config.validate()

@@ -22,15 +22,14 @@ class ConcreteRelaxedBernoulli(RelaxedBernoulliBase):
         super().__init__(logits, beta)
         self._tfp = tfd.RelaxedBernoulli(temperature=1.0 / beta, logits=logits)
 
-    def sample_from_seed(self, seed):
-        """Reparameterised sample for a stateless seed int32 [2]."""
-        noise = tfd.Logistic(loc=0.0, scale=1.0).sample(tf.shape(self.logits), seed=seed)
-        noise = tf.clip_by_value(noise, -_NOISE_BOUND, _NOISE_BOUND)
+    def sample_from_uniform(self, u):
+        """Reparameterised sample for uniform noise u [..., n]: L is the Logistic(0, 1) quantile of u."""
+        noise = tf.clip_by_value(tfd.Logistic(loc=0.0, scale=1.0).quantile(u), -_NOISE_BOUND, _NOISE_BOUND)
         return tf.sigmoid(self.beta * (self.logits + noise))
 
     def sample(self, rng):
         """Reparameterised sample with noise from the tf.random.Generator `rng`."""
-        return self.sample_from_seed(rng.uniform_full_int([2], dtype=tf.int32))
+        return self.sample_from_uniform(rng.uniform(tf.shape(self.logits)))
 
     def cdf(self, v):
         return self._tfp.cdf(v)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2 import distribute, rbm
 from dvae_tf2.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import PWLRelaxedBernoulli
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
@@ -51,9 +51,10 @@ class RBMPosterior(keras.layers.Layer):
         self.net = FeedForward([config.num_hidden_units] * config.num_hidden_layers, num_outputs, seed, name="net")
         self.coupling_norm = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
                                                              name="coupling_norm")
-        # Persistent chains [training_size, k, n1], int8, uniformly random start.
+        # Persistent chains [training_size, k, n1], bool (1 byte, and a type multi-worker strategies can
+        # broadcast, which int8 is not), uniformly random start.
         init = np.random.default_rng(seed).integers(
-            0, 2, size=(training_size, config.k, self.num_vars1), dtype=np.int8)
+            0, 2, size=(training_size, config.k, self.num_vars1)).astype(bool)
         self.chains = tf.Variable(init, trainable=False, name="chains")
 
     def build(self, input_shape):
@@ -82,7 +83,7 @@ class RBMPosterior(keras.layers.Layer):
         frozen = stop_gradient_params(params)
         z1 = tf.cast(tf.gather(self.chains, index), tf.float32)                       # [N, k, n1]
         z1, _ = gibbs.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
-        self.chains.scatter_nd_update(index[:, None], tf.cast(z1, tf.int8))
+        distribute.scatter_rows(self.chains, index, tf.cast(z1, tf.bool))   # every replica's examples
         state = tf.stop_gradient(z1)
         relax = lambda logits: self.relaxation(logits).sample(rng)  # noqa: E731
         for _ in range(self.num_relaxed_sweeps):

@@ -9,7 +9,7 @@ uniform from Philox, which would otherwise dominate a sweep on CPU (see bench/sa
 """
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2 import distribute, rbm
 
 
 def _fmix32(x):
@@ -19,22 +19,30 @@ def _fmix32(x):
     return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
 
 
-def stateless_uniform(shape, seed):
-    """U[0, 1) float32 of `shape` for an int seed [2]: fmix32(fmix32(index ^ k0) ^ k1), top 24 bits."""
+def stateless_uniform(shape, seed, offset=0):
+    """U[0, 1) float32 of `shape` for an int seed [2]: fmix32(fmix32(index ^ k0) ^ k1), top 24 bits.
+
+    offset: flat index of the first element, for a block of a larger draw (distribute.ReplicaRowNoise)."""
     k = tf.random.stateless_uniform([2], seed, minval=None, maxval=None, dtype=tf.uint32)  # Philox keys
-    index = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int32), shape)
+    index = tf.reshape(tf.range(tf.reduce_prod(shape), dtype=tf.int32) + offset, shape)
     bits = _fmix32(tf.bitwise.bitwise_xor(_fmix32(tf.bitwise.bitwise_xor(tf.cast(index, tf.uint32), k[0])), k[1]))
     return tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (1.0 / (1 << 24))
 
 
-def stateless_bernoulli_sample(logits, seed):
+def stateless_bernoulli_sample(logits, seed, offset=0):
     """z ~ Bernoulli(sigmoid(logits)) in {0., 1.}, shape of logits, for an int seed [2]: 1[u < sigmoid(l)]."""
-    return tf.cast(stateless_uniform(tf.shape(logits), seed) < tf.sigmoid(logits), tf.float32)
+    return tf.cast(stateless_uniform(tf.shape(logits), seed, offset) < tf.sigmoid(logits), tf.float32)
+
+
+def _keyed_bernoulli_sample(logits, seed, rng):
+    """stateless_bernoulli_sample of this replica's block when `rng` is a distribute.ReplicaRowNoise."""
+    return stateless_bernoulli_sample(logits, seed, distribute.flat_offset(rng, tf.shape(logits)))
 
 
 def hashed_bernoulli_sample(logits, rng):
-    """z ~ Bernoulli(sigmoid(logits)) in {0., 1.} from hashed noise keyed by the tf.random.Generator `rng`."""
-    return stateless_bernoulli_sample(logits, rng.make_seeds(1)[:, 0])
+    """z ~ Bernoulli(sigmoid(logits)) in {0., 1.} from hashed noise keyed by `rng` (a tf.random.Generator or a
+    distribute.ReplicaRowNoise)."""
+    return _keyed_bernoulli_sample(logits, rng.make_seeds(1)[:, 0], rng)
 
 
 def gibbs_sweep(params, z1, sample_fn):
@@ -46,13 +54,16 @@ def gibbs_sweep(params, z1, sample_fn):
 def hard_gibbs_sweeps(params, z1, num_sweeps, rng):
     """num_sweeps >= 1 hard sweeps without gradient. Returns the final (z1, z2); XLA-compilable."""
     params = tf.nest.map_structure(tf.stop_gradient, params)
+    key = rng.make_seeds(1)[:, 0]   # one draw from rng; each sweep's noise is keyed by (key, sweep, half)
 
-    def sweep(z1_):
-        return gibbs_sweep(params, z1_, lambda logits: hashed_bernoulli_sample(logits, rng))
+    def sweep(z1_, i):
+        seeds = iter(tf.unstack(tf.random.experimental.stateless_split(
+            tf.random.experimental.stateless_fold_in(key, i), 2)))
+        return gibbs_sweep(params, z1_, lambda logits: _keyed_bernoulli_sample(logits, next(seeds), rng))
 
-    z1, z2 = sweep(tf.stop_gradient(z1))
+    z1, z2 = sweep(tf.stop_gradient(z1), 0)
     _, z1, z2 = tf.while_loop(lambda i, *_: i < num_sweeps,
-                              lambda i, z1_, _: (i + 1, *sweep(z1_)),
+                              lambda i, z1_, _: (i + 1, *sweep(z1_, i)),
                               (tf.constant(1), z1, z2))
     return z1, z2
 

@@ -30,7 +30,7 @@ FORMATS = ("markdown", "csv", "json")
 DASH = "—"
 # Config fields that do not change a run's numbers, those that tell seeds apart, and those that follow the baseline.
 NOT_SETTINGS = ("log_dir", "data_dir", "eval_rows_per_batch", "jit_compile", "summary_every", "checkpoint_every_secs",
-                "checkpoint_every_steps", "check_numerics")
+                "checkpoint_every_steps", "check_numerics", "distribution_strategy", "num_gpus", "num_cpu_devices")
 SEED_FIELDS = ("seed", "run_suffix")
 BASELINE_FIELDS = ("baseline", "beta")    # beta's default depends on the baseline
 # (output name, config field) of the configuration columns in CSV and JSON.

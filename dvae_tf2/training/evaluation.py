@@ -29,18 +29,40 @@ class EvaluationMemoryError(MemoryError):
 
 
 class Evaluator:
-    """Computes IW estimates for a model over image arrays, in batches of whole images."""
+    """Computes IW estimates for a model over image arrays, in batches of whole images.
 
-    def __init__(self, model, rows_per_batch):
+    With a tf.distribute strategy each batch is split into equal row blocks, one per replica (the last
+    image repeated to fill the blocks), and the replicas' terms are gathered back in image order.
+    """
+
+    def __init__(self, model, rows_per_batch, strategy=None):
         self._model = model
         self._rows_per_batch = rows_per_batch
+        self._strategy = strategy
+        self._replicas = 1 if strategy is None else strategy.num_replicas_in_sync
         self._functions = {}
 
     def _terms_fn(self, num_samples):
         if num_samples not in self._functions:
+            terms = lambda x: self._model.evaluation_terms(x, num_samples)  # noqa: E731
             self._functions[num_samples] = tf.function(
-                lambda x: self._model.evaluation_terms(x, num_samples), reduce_retracing=True)
+                terms if self._strategy is None else lambda x: self._sharded(terms, x), reduce_retracing=True)
         return self._functions[num_samples]
+
+    def _sharded(self, terms, x):
+        """terms of x [R m, D] computed by R replicas on m rows each, gathered in row order."""
+        strategy, replicas = self._strategy, self._replicas
+
+        def replica_terms(x):
+            block = tf.distribute.get_replica_context().replica_id_in_sync_group
+            return terms(tf.reshape(x, [replicas, -1, x.shape[-1]])[block])
+
+        return tf.nest.map_structure(lambda v: strategy.gather(v, axis=0), strategy.run(replica_terms, args=(x,)))
+
+    def _padded(self, batch):
+        """batch [n, D] with its last image repeated to a multiple of the replicas."""
+        missing = -len(batch) % self._replicas
+        return np.concatenate([batch, np.repeat(batch[-1:], missing, axis=0)]) if missing else batch
 
     def __call__(self, images, num_samples, label="eval"):
         """images: [M, D] array -> EvalResult with K = num_samples importance samples per image."""
@@ -50,7 +72,9 @@ class Evaluator:
         elbos, lls, costs = [], [], []
         for lo in range(0, len(images), per_batch):
             try:
-                terms = fn(tf.constant(images[lo:lo + per_batch], tf.float32))
+                batch = images[lo:lo + per_batch]
+                terms = tf.nest.map_structure(lambda v, n=len(batch): v[:n],
+                                              fn(tf.constant(self._padded(batch), tf.float32)))
             except tf.errors.ResourceExhaustedError as error:
                 raise EvaluationMemoryError(
                     f"{label}: a batch of {per_batch} images x {num_samples} samples ran out of memory; lower "

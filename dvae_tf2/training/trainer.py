@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io, data, objectives, progress
+from dvae_tf2 import atomic_io, data, distribute, objectives, progress
 from dvae_tf2.model import DVAE
 from dvae_tf2.training import event_files
 from dvae_tf2.training.checkpoints import RunCheckpoints, SaveSchedule, make_run_dir
@@ -33,15 +33,28 @@ def _variable_name(variable):
 class Trainer:
     """Trains a DVAE on `splits` following the legacy protocol, writing into config.run_dir."""
 
-    def __init__(self, config, splits, resume=False):
+    def __init__(self, config, splits, resume=False, strategy=None):
+        """strategy: the tf.distribute.Strategy to train with (None: distribute.make_strategy of the config's
+        settings; the command line makes it first, as splitting the CPU must precede any other device use)."""
         if config.deterministic:
             # Process-wide, before this trainer creates any op: see Config.deterministic and the README.
             tf.config.experimental.enable_op_determinism()
         self.config = config
         self.splits = splits
         self.run_dir = config.run_dir
+        self.strategy = strategy or distribute.make_strategy(config.distribution_strategy, config.num_gpus,
+                                                             config.num_cpu_devices)
+        self.distributed = config.distribution_strategy != "default"
+        self.num_replicas = self.strategy.num_replicas_in_sync
+        distribute.check_batch_split(self.strategy, config.batch_size)
         make_run_dir(self.run_dir)
-        self.model = DVAE(config, splits.train_mean, len(splits.train))
+        with self.strategy.scope():   # every variable is mirrored over the replicas
+            self._build(config, resume)
+
+    def _build(self, config, resume):
+        self.model = DVAE(config, self.splits.train_mean, len(self.splits.train))
+        if self.distributed:
+            distribute.synchronize_batch_norm([self.model.encoder, self.model.decoder])
         boundaries, values = objectives.piecewise_learning_rates(config.base_lr, config.num_train_iter)
         self.learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
         self.optimizer = keras.optimizers.Adam(self.learning_rate, epsilon=1e-3)
@@ -54,8 +67,12 @@ class Trainer:
             tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, eval_rng=self.eval_rng,
                                 best_val_neg_ll=self.best_val_neg_ll, best_val_neg_elbo=self.best_val_neg_elbo),
             self.run_dir)
-        self.evaluator = Evaluator(self.model, config.eval_rows_per_batch)
-        self._train_step = tf.function(self._step, jit_compile=config.jit_compile)
+        self.evaluator = Evaluator(self.model, config.eval_rows_per_batch, self.strategy if self.distributed else None)
+        # The data-parallel step's collectives (all-reduce, all-gather of the posterior chains) stay out of XLA.
+        self._train_step = tf.function(self._step, jit_compile=config.jit_compile and not self.distributed)
+        if self.distributed:
+            logging.info("training data-parallel over %d replicas (%s); the step is not XLA-compiled",
+                         self.num_replicas, config.distribution_strategy)
         self.checkpoints.prepare(config, resume)
         if resume:
             logging.info("Resumed from %s at step %d", self.checkpoints.latest.latest_checkpoint, self.step)
@@ -78,17 +95,20 @@ class Trainer:
         return objectives.kl_coefficient(step, cfg.num_train_iter, cfg.kl_warmup_fraction)
 
     def _step(self, x, index):
+        """One training step on the global batch x [B, D] with training-set row ids index [B].
+
+        The prior's sampler runs once, outside the replicas; each replica takes its block of rows with
+        its block of the step's noise, and the replicas' gradients are averaged, so the step equals the
+        single-device step up to float rounding."""
         model = self.model
         p_vars, q_vars = model.generative_variables, model.encoder_variables
-        with tf.GradientTape(persistent=True) as tape:
-            losses = model.training_losses(x, index, self.coefficient(self.optimizer.iterations))
-            loss_p = losses.loss_p + losses.weight_decay
-            loss_q = losses.loss_q + losses.weight_decay
-        if not self.config.use_iw:
-            grads = tape.gradient(loss_p, p_vars + q_vars)
-        else:
-            grads = tape.gradient(loss_p, p_vars) + tape.gradient(loss_q, q_vars)
-        del tape
+        coeff = self.coefficient(self.optimizer.iterations)
+        prior_samples = None if self.config.is_struct else model.prior.sample_for_training()
+        noise_seed = model.rng.make_seeds(1)[:, 0] if self.distributed else tf.zeros([2], tf.int64)
+        losses, grads = self.strategy.run(self._replica_step, args=(x, index, coeff, prior_samples, noise_seed))
+        if self.distributed:
+            losses = self._merge_replica_losses(losses)
+            grads = list(self.strategy.experimental_local_results(grads)[0])
         self.guard.record(self.optimizer.iterations + 1, [getattr(losses, name) for name in WATCHED_LOSSES] + grads,
                           index)
         # Without XLA, nothing orders the forward pass's reads of a variable before the update of that
@@ -97,6 +117,48 @@ class Trainer:
         with tf.control_dependencies([t for t in tf.nest.flatten(losses) + grads if t is not None]):
             self.optimizer.apply_gradients(zip(grads, p_vars + q_vars))
         return losses
+
+    def _replica_step(self, x, index, coeff, prior_samples, noise_seed):
+        """This replica's losses and the replicas' mean gradients (p_vars + q_vars order)."""
+        model = self.model
+        p_vars, q_vars = model.generative_variables, model.encoder_variables
+        rng = None
+        if self.distributed:
+            context = tf.distribute.get_replica_context()
+            replica, rows = context.replica_id_in_sync_group, self.config.batch_size // self.num_replicas
+            x = tf.reshape(x, [self.num_replicas, rows, -1])[replica]
+            index = tf.reshape(index, [self.num_replicas, rows])[replica]
+            rng = distribute.ReplicaRowNoise(noise_seed, replica, self.num_replicas)
+        with tf.GradientTape(persistent=True) as tape:
+            losses = model.training_losses(x, index, coeff, prior_samples, rng)
+            loss_p = losses.loss_p + losses.weight_decay
+            loss_q = losses.loss_q + losses.weight_decay
+        if not self.config.use_iw:
+            grads = tape.gradient(loss_p, p_vars + q_vars)
+        else:
+            grads = tape.gradient(loss_p, p_vars) + tape.gradient(loss_q, q_vars)
+        del tape
+        if self.distributed:   # each replica's loss is a mean over its rows: the global gradient is their mean
+            reduced = iter(tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.MEAN, [g for g in grads if g is not None]))
+            grads = [None if g is None else next(reduced) for g in grads]
+        return losses, grads
+
+    def _merge_replica_losses(self, losses):
+        """TrainingLosses of the global batch from the replicas': scalars averaged (equal row blocks), per-row
+        tensors concatenated in batch order, the prior samples (the same on every replica) taken once."""
+        strategy = self.strategy
+
+        def merge(name, value):
+            first = strategy.experimental_local_results(value)[0]
+            if name == "prior_samples":
+                return first
+            if first.shape.rank == 0:
+                return strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+            return strategy.gather(value, axis=0)
+
+        return losses._replace(**{name: tf.nest.map_structure(lambda v, n=name: merge(n, v), value)
+                                  for name, value in losses._asdict().items()})
 
     # ----------------------------------------------------------------------------------------------
     def refresh_prior_log_z(self):
@@ -110,7 +172,7 @@ class Trainer:
             bias = refresh.sampler_bias
             logging.info("prior log Z = %.4f +- %.4f (AIS, %d chains x %d temperatures, %.1f s); training sampler: "
                          "log Z lag %.3f, W-gradient error %.4f (noise floor %.4f, %.3f of the KL gradient)",
-                         float(self.model.prior.log_z), float(self.model.prior.log_z_stderr),
+                         float(self.model.prior.log_z.numpy()), float(self.model.prior.log_z_stderr.numpy()),
                          self.config.prior_ais_chains, self.config.prior_ais_temperatures, time.time() - start,
                          float(bias.log_z_lag), float(bias.grad_error), float(bias.grad_noise_floor),
                          float(bias.grad_bias))
@@ -148,7 +210,7 @@ class Trainer:
         if refresh is not None:
             self.summaries.prior_log_z(self.model.prior, refresh.sampler_bias, step)
         self.summaries.model_state(self.model, self.splits.valid, refresh and refresh.ais, step)
-        if result.neg_ll < float(self.best_val_neg_ll):
+        if result.neg_ll < float(self.best_val_neg_ll.numpy()):
             self.best_val_neg_ll.assign(result.neg_ll)
             self.best_val_neg_elbo.assign(result.neg_elbo)
             self.checkpoints.save_best(step)
@@ -252,8 +314,8 @@ class Trainer:
             "wall_time_s": wall_seconds,                 # training and validation, this session
             "validation_seconds": validation_seconds,
             "steps_per_s": (final_step - start_step) / max(wall_seconds - validation_seconds, 1e-9),
-            "val_neg_elbo": float(self.best_val_neg_elbo),
-            "val_neg_ll": float(self.best_val_neg_ll),
+            "val_neg_elbo": float(self.best_val_neg_elbo.numpy()),
+            "val_neg_ll": float(self.best_val_neg_ll.numpy()),
             "test_neg_elbo": test.neg_elbo,
             "test_cost": test.cost,
             "test_neg_ll": test.neg_ll,
@@ -262,8 +324,8 @@ class Trainer:
             "test_images_digest": data.images_digest(test_images),
             "test_eval_seconds": test.seconds,
             "eval_iw_samples": test.num_samples,
-            "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z),
-            "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr),
+            "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z.numpy()),
+            "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr.numpy()),
             # The training sampler at the best checkpoint against the final AIS (see SamplerBias).
             "prior_sampler_bias": None if refresh is None else {
                 name: float(value) for name, value in refresh.sampler_bias._asdict().items()},
