@@ -86,11 +86,12 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("baseline,k", [("pwl_relax", 1), ("rbm_post", 2)])
+@pytest.mark.parametrize("baseline,k", [("rbm_post", 2)])
 def test_resumed_run_matches_uninterrupted_run(tmp_path, shared_data_dir, mnist, baseline, k):
     # Weights, optimizer, BN statistics, posterior chains, sampler population, RNG states all come back; the
     # prior sampler's restarts too (after steps 10 and 20; the one after step 30, the interruption, in the resumed
-    # session).
+    # session). rbm_post holds every kind of state; directed posteriors' resumes are checked bitwise in
+    # test_determinism and across real signals in test_interruptions.
     run = dict(num_train_iter=40, eval_every=20, baseline=baseline, k=k, prior_reanneal_every=10)
     straight = Trainer(_config(tmp_path / "a", shared_data_dir, **run), mnist)
     straight.train(until_step=40 - 1)
@@ -116,8 +117,9 @@ def test_legacy_readme_command_runs_verbatim(tmp_path, shared_data_dir):
     # The DVAE## README example (rbm_post, misspelt --dateset), shortened by the flags after --num_latents.
     command = [sys.executable, "main.py", f"--log_dir={tmp_path}", f"--data_dir={shared_data_dir}", "--L=1",
                "--baseline=rbm_post", "--dateset=binarized_mnist", "--experiment=vae", "--k=1",
-               "--num_latents=200", "--num_train_iter=30", "--eval_iw_samples=10", "--val_stride=100",
-               "--test_subset=100", "--num_prior_samples=100", "--prior_ais_temperatures=200",
+               "--num_latents=200", "--num_train_iter=30", "--eval_iw_samples=10", "--val_stride=500",
+               "--test_subset=20", "--posterior_ais_temperatures=50", "--num_prior_samples=100",
+               "--prior_ais_temperatures=200",
                "--prior_ais_chains=64", "--num_prior_sweeps=3"]
     run = subprocess.run(command, cwd=_REPO, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
