@@ -33,6 +33,8 @@ NOT_SETTINGS = ("log_dir", "data_dir", "eval_rows_per_batch", "jit_compile", "su
                 "checkpoint_every_steps", "check_numerics", "distribution_strategy", "num_gpus", "num_cpu_devices")
 SEED_FIELDS = ("seed", "run_suffix")
 BASELINE_FIELDS = ("baseline", "beta")    # beta's default depends on the baseline
+# How often a run validated: which checkpoint was tested, not the model trained. Paired runs may differ in it.
+CADENCE_FIELDS = ("eval_every",)
 # (output name, config field) of the configuration columns in CSV and JSON.
 FLAT_CONFIG = (("dataset", "dataset"), ("experiment", "experiment"), ("num_latents", "num_latents"),
                ("baseline", "baseline"), ("L", "num_groups"), ("k", "k"))
@@ -146,12 +148,14 @@ def _pair_row(config, label_a, label_b, neg_ll_a, neg_ll_b):
 
 
 def paired_rows(runs):
-    """Per-image NLL differences A − B ± standard error between runs differing only in baseline or seed.
+    """Per-image NLL differences A − B ± standard error between runs differing only in baseline or seed (and
+    validation cadence, --eval_every, which chooses the tested checkpoint).
 
     Also, for two baselines with several seeds each, the difference of their seed-averaged per-image NLLs.
     """
     rows = []
-    for group in _group([run for run in runs if run.log_likelihoods is not None], SEED_FIELDS + BASELINE_FIELDS):
+    paired_over = SEED_FIELDS + BASELINE_FIELDS + CADENCE_FIELDS
+    for group in _group([run for run in runs if run.log_likelihoods is not None], paired_over):
         for a, b in itertools.combinations(group, 2):
             rows.append(_pair_row(a.config, a.label, b.label, -a.log_likelihoods, -b.log_likelihoods))
         by_baseline = {}
