@@ -3,7 +3,8 @@
 * `make_strategy`: the strategies by the TensorFlow Model Garden's names.
 * `ReplicaRowNoise`: the random numbers of one replica's rows of a global batch, so a step draws the same
   numbers however its batch is split over replicas.
-* `scatter_rows`: writes rows of per-example state (the RBM posterior's persistent chains) from any context.
+* `scatter_rows`: writes rows of per-example state (the RBM posterior's persistent chains) from one device or
+  from the replicas of a step.
 """
 import os
 
@@ -152,15 +153,13 @@ def scatter_rows(variable, index, rows):
     """variable[index[i]] = rows[i], for the rows of every replica when called in a replica context.
 
     index [N] int, rows [N, ...] of variable's dtype. Without a strategy it is one scatter; in a replica
-    context the replicas' rows are all-gathered and every copy of the variable gets all of them.
+    context (the training step's, the only caller) the replicas' rows are all-gathered and every copy of the
+    variable gets all of them.
     """
     if not tf.distribute.has_strategy():
         _scatter(variable, index, rows)
         return
     context = tf.distribute.get_replica_context()
-    if context is None:   # cross-replica context: the same rows for every copy
-        tf.distribute.get_strategy().extended.update(variable, _scatter, args=(index, rows))
-        return
     index = context.all_gather(tf.cast(index, tf.int32), axis=0)
     # Collectives take few types: anything but floats (e.g. the bool chains) travels as int32.
     wire = rows.dtype if rows.dtype.is_floating else tf.int32
