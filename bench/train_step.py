@@ -12,7 +12,9 @@ sweeps) and at 1000 chains x 1 sweep. Each step is split into
                        pass, Adam), by difference.
 posterior_ais: rbm_post's evaluation AIS (annealed_log_z from the biases-only RBM, one batch of evaluation: 5
 images x 4000 chains, 100+100 units), ms per temperature beside the two bare batched matmuls each temperature
-contains, and their ratio (as bench/samplers.py does for the Gibbs sweep).
+contains and their ratio (as bench/samplers.py does for the Gibbs sweep), and beside one hard block-Gibbs sweep of
+the same chains (gibbs.hard_gibbs_sweeps: the matmuls plus the two hashed Bernoulli draws every temperature also
+makes), the floor of any AIS with one sweep per temperature.
 --quick: small networks, populations and AIS, one repeat, steps compiled without XLA (a smoke run; its figures mean
 nothing).
 """
@@ -35,7 +37,7 @@ from bench.common import best_seconds, random_params  # noqa: E402
 from dvae_tf2.baselines import BASELINES, DVAE_SHARPSHARP  # noqa: E402
 from dvae_tf2.config import Config  # noqa: E402
 from dvae_tf2.data import DataSplits  # noqa: E402
-from dvae_tf2.samplers import ais  # noqa: E402
+from dvae_tf2.samplers import ais, gibbs  # noqa: E402
 from dvae_tf2.training import Trainer  # noqa: E402
 
 _PIXEL_MEAN = 0.13   # binarized MNIST's
@@ -94,7 +96,7 @@ def train_step_benchmark(sizes, sampler_settings, repeats, log_dir):
 
 
 def posterior_ais_benchmark(num_rbms, num_chains, num_vars, num_temperatures, repeats):
-    """ms per temperature of the evaluation AIS vs its two bare batched matmuls per temperature, and the ratio."""
+    """ms per temperature of the evaluation AIS vs its two bare batched matmuls and vs one hard Gibbs sweep."""
     params = random_params(num_rbms, num_vars, num_vars)
     rng = tf.random.Generator.from_seed(0)
 
@@ -111,12 +113,19 @@ def posterior_ais_benchmark(num_rbms, num_chains, num_vars, num_temperatures, re
 
     z1 = tf.cast(tf.random.stateless_uniform([num_rbms, num_chains, num_vars], [0, 1]) < 0.5, tf.float32)
     per_temperature = num_temperatures - 1
+
+    @tf.function(jit_compile=True)
+    def sweeps(z1):
+        return gibbs.hard_gibbs_sweeps(params, z1, per_temperature, rng)
+
     ais_s = best_seconds(anneal, repeats) / per_temperature
     matmul_s = best_seconds(lambda: matmuls(params.w, z1), repeats) / per_temperature
+    sweep_s = best_seconds(lambda: sweeps(z1), repeats) / per_temperature
     return {"rbms": num_rbms, "chains": num_chains, "units": f"{num_vars}+{num_vars}",
             "temperatures": num_temperatures, "seconds": ais_s * per_temperature,
             "ms_per_temperature": 1e3 * ais_s, "two_batched_matmuls_ms": 1e3 * matmul_s,
-            "overhead_ratio": ais_s / matmul_s}
+            "overhead_ratio": ais_s / matmul_s, "hard_gibbs_sweep_ms": 1e3 * sweep_s,
+            "ratio_to_hard_gibbs_sweep": ais_s / sweep_s}
 
 
 def main():

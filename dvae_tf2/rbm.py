@@ -32,14 +32,10 @@ def energy(params, z1, z2):
              + tf.reduce_sum(z1_w * z2, axis=-1))
 
 
-def free_energy(params, z1, logits2=None):
-    """F(z1) = -log sum_z2 exp(-E) = -b1.z1 - sum_j softplus(b2 + z1 W)_j. z1 [B, C, n1] -> [B, C].
-
-    logits2: b2 + z1 W [B, C, n2] if already computed (saves the matmul).
-    """
-    if logits2 is None:
-        logits2 = logits_z2_given_z1(params, z1)
-    return -tf.einsum('bcn,bn->bc', z1, params.b1) - tf.reduce_sum(tf.math.softplus(logits2), axis=-1)
+def free_energy(params, z1):
+    """F(z1) = -log sum_z2 exp(-E) = -b1.z1 - sum_j softplus(b2 + z1 W)_j. z1 [B, C, n1] -> [B, C]."""
+    return (-tf.einsum('bcn,bn->bc', z1, params.b1)
+            - tf.reduce_sum(tf.math.softplus(logits_z2_given_z1(params, z1)), axis=-1))
 
 
 def interpolate(base_b1, base_b2, params, beta):

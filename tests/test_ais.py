@@ -91,3 +91,24 @@ def test_rejects_bad_arguments():
         ais.annealed_log_z(params, 8, 10, tf.random.Generator.from_seed(0), method="smc")
     with pytest.raises(ValueError, match="num_temperatures"):
         ais.annealed_log_z(params, 8, 1, tf.random.Generator.from_seed(0))
+
+
+def test_softplus_difference_matches_softplus_over_the_whole_range():
+    """The annealing increment's shared-exp form equals softplus(a) - softplus(b), also where exp overflows."""
+    a = np.array([-200.0, -30.0, -5.0, -1e-3, 0.0, 1e-3, 0.7, 5.0, 30.0, 200.0], np.float32)
+    a, b = np.meshgrid(a, a)
+    got = ais._softplus_difference(a, tf.exp(-tf.abs(a)), b, tf.exp(-tf.abs(b))).numpy()
+    want = np.logaddexp(0.0, a.astype(np.float64)) - np.logaddexp(0.0, b.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=2e-6)
+
+
+def test_bernoulli_given_exp_has_the_sigmoid_frequencies():
+    """1[u (1 + t) < (t if l < 0 else 1)] with t = exp(-|l|) is 1 with probability sigmoid(l), on both signs of l."""
+    logits = tf.constant([-60.0, -6.0, -2.0, -0.3, 0.0, 0.3, 2.0, 6.0, 60.0])
+    num = 200000
+    tiled = tf.tile(logits[None, :], [num, 1])
+    uniform = tf.random.stateless_uniform(tiled.shape, [4, 2])
+    frequency = ais._bernoulli_given_exp(tiled, tf.exp(-tf.abs(tiled)), uniform).numpy().mean(0)
+    p = tf.sigmoid(logits).numpy()
+    np.testing.assert_array_less(np.abs(frequency - p), 5 * np.sqrt(p * (1 - p) / num) + 1e-9)
+    np.testing.assert_array_equal(frequency[[0, -1]], [0.0, 1.0])

@@ -9,7 +9,7 @@ from tests.cli_runs import run_python
 _STEP_KEYS = {"prior_samples", "prior_sweeps", "step_ms", "prior_sampling_ms", "posterior_draw_ms",
               "networks_and_optimizer_ms"}
 _AIS_KEYS = {"rbms", "chains", "units", "temperatures", "seconds", "ms_per_temperature", "two_batched_matmuls_ms",
-             "overhead_ratio"}
+             "overhead_ratio", "hard_gibbs_sweep_ms", "ratio_to_hard_gibbs_sweep"}
 
 
 @pytest.mark.slow
@@ -30,3 +30,4 @@ def test_quick_run_prints_the_breakdown_of_every_baseline_and_the_posterior_ais(
     ais = report["posterior_ais"]
     assert set(ais) == _AIS_KEYS
     assert ais["overhead_ratio"] == pytest.approx(ais["ms_per_temperature"] / ais["two_batched_matmuls_ms"])
+    assert ais["ratio_to_hard_gibbs_sweep"] == pytest.approx(ais["ms_per_temperature"] / ais["hard_gibbs_sweep_ms"])

@@ -27,34 +27,55 @@ def _num_subpopulations(num_chains):
     return max(g for g in range(1, _PA_SUBPOPULATIONS + 1) if num_chains % g == 0 and num_chains // g >= 2)
 
 
+def _softplus_difference(a, t_a, b, t_b):
+    """softplus(a) - softplus(b) elementwise given t_a = exp(-|a|), t_b = exp(-|b|).
+
+    softplus(x) = relu(x) + log(1 + exp(-|x|)), so the difference is relu(a) - relu(b) + log((1 + t_a) / (1 + t_b)).
+    """
+    return tf.nn.relu(a) - tf.nn.relu(b) + tf.math.log((1.0 + t_a) / (1.0 + t_b))
+
+
+def _bernoulli_given_exp(logits, t, uniform):
+    """1[u < sigmoid(logits)] in {0., 1.} given t = exp(-|logits|): u (1 + t) < (t if logits < 0 else 1)."""
+    return tf.cast(uniform * (1.0 + t) < tf.where(logits < 0.0, t, 1.0), tf.float32)
+
+
 @tf.function(jit_compile=True)
 def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_subpopulations, resample):
     """Runs the schedule from base samples z1 [B, C, n1].
 
     Chains are split into G = num_subpopulations sub-populations of K; with `resample`, a
-    sub-population is resampled systematically when its ESS fraction drops below 1/2. Returns
-    (z1, z2, log_w [B, G, K], log_ratio [B, G]) with log_ratio = sum_k log(sum w_k / sum w_{k-1})
-    per sub-population, the log of that sub-population's estimate of Z / Z_base.
+    sub-population is resampled systematically when its ESS fraction drops below 1/2, and
+    log_ratio [B, G] = sum_k log(sum w_k / sum w_{k-1}) per sub-population is kept, the log of that
+    sub-population's estimate of Z / Z_base (zeros without `resample`). Returns (z1, z2, log_w [B, G, K], log_ratio).
+
+    Each temperature costs the two batched matmuls of a Gibbs sweep plus elementwise work; exp(-|b2 + beta z1 W|)
+    serves both the free energy's softplus and the z2 draw's sigmoid, which tf.math.softplus and tf.sigmoid would
+    compute twice, and one log replaces the two log1p of two softplus (XLA's log1p costs about twice its log on
+    CPU). This made the loop 25 % faster on CPU (bench/train_step.py).
     """
     batch, chains, n2 = tf.shape(z1)[0], z1.shape[1], params.b2.shape[-1]
     beta_step = 1.0 / tf.cast(num_temperatures - 1, tf.float32)
+    delta_b1 = beta_step * (params.b1 - base_b1)  # b1_k - b1_{k-1}, the same at every k
 
     def step(k, z1, z2, log_w, log_ratio):
         seed_k = tf.random.experimental.stateless_fold_in(seed, k)
         beta_prev, beta = tf.cast(k - 1, tf.float32) * beta_step, tf.cast(k, tf.float32) * beta_step
-        prev = rbm.interpolate(base_b1, base_b2, params, beta_prev)
         cur = rbm.interpolate(base_b1, base_b2, params, beta)
         field = tf.linalg.matmul(z1, params.w)  # z1 W, shared by both free energies and the z2 update
-        logits2_prev = prev.b2[:, None, :] + beta_prev * field
         logits2 = cur.b2[:, None, :] + beta * field
-        # log p~_k(z1) - log p~_{k-1}(z1) = F_{k-1}(z1) - F_k(z1)
-        increment = rbm.free_energy(prev, z1, logits2_prev) - rbm.free_energy(cur, z1, logits2)
+        logits2_prev = rbm.interpolate(base_b1, base_b2, params, beta_prev).b2[:, None, :] + beta_prev * field
+        t2, t2_prev = tf.exp(-tf.abs(logits2)), tf.exp(-tf.abs(logits2_prev))
+        # log p~_k(z1) - log p~_{k-1}(z1) = F_{k-1}(z1) - F_k(z1) = (b1_k - b1_{k-1}).z1 + sum_j softplus differences
+        increment = (tf.einsum('bcn,bn->bc', z1, delta_b1)
+                     + tf.reduce_sum(_softplus_difference(logits2, t2, logits2_prev, t2_prev), -1))
         new_log_w = log_w + tf.reshape(increment, tf.shape(log_w))
-        log_ratio += tf.reduce_logsumexp(new_log_w, -1) - tf.reduce_logsumexp(log_w, -1)
         if resample:
-            (z1, logits2), new_log_w = _resample_low_ess(
-                [z1, logits2], new_log_w, tf.random.experimental.stateless_fold_in(seed_k, 2))
-        z2 = gibbs.stateless_bernoulli_sample(logits2, tf.random.experimental.stateless_fold_in(seed_k, 0))
+            log_ratio += tf.reduce_logsumexp(new_log_w, -1) - tf.reduce_logsumexp(log_w, -1)
+            (z1, logits2, t2), new_log_w = _resample_low_ess(
+                [z1, logits2, t2], new_log_w, tf.random.experimental.stateless_fold_in(seed_k, 2))
+        z2 = _bernoulli_given_exp(logits2, t2, gibbs.stateless_uniform(
+            tf.shape(logits2), tf.random.experimental.stateless_fold_in(seed_k, 0)))
         z1 = gibbs.stateless_bernoulli_sample(rbm.logits_z1_given_z2(cur, z2),
                                               tf.random.experimental.stateless_fold_in(seed_k, 1))
         return k + 1, z1, z2, new_log_w, log_ratio
