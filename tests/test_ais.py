@@ -94,7 +94,7 @@ def test_rejects_bad_arguments():
 
 
 def test_softplus_difference_matches_softplus_over_the_whole_range():
-    """The annealing increment's shared-exp form equals softplus(a) - softplus(b), also where exp overflows."""
+    """The annealing increment's shared-exp form equals softplus(a) - softplus(b), also where exp(-|x|) underflows."""
     a = np.array([-200.0, -30.0, -5.0, -1e-3, 0.0, 1e-3, 0.7, 5.0, 30.0, 200.0], np.float32)
     a, b = np.meshgrid(a, a)
     got = ais._softplus_difference(a, tf.exp(-tf.abs(a)), b, tf.exp(-tf.abs(b))).numpy()
