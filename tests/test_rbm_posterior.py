@@ -171,7 +171,13 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
     # k = 3 IW objective half-way through the KL warm-up (c = 0.5). Every random stream and persistent
     # state is restored before each evaluation, so log w is a deterministic function of the parameters.
     # The surrogate holds the posterior's own parameters fixed where the objective stops their gradient
-    # (hard sweeps, log q's energy): the finite differences hold them at their reference value too.
+    # (hard sweeps, log q's energy): the derivatives of log w hold them at their reference value too.
+    #
+    # The surrogate's gradient is a sum of terms of size ~30 that cancels to ~0.1, so a float32 finite
+    # difference of the whole sum is too noisy for a tight check (|log w| ~ 190, so its rounding alone is
+    # ~1e-2 per element at a 1e-3 step). Instead d log w / d theta along the direction comes from forward-mode
+    # differentiation, which shares nothing with the reverse-mode surrogate under test, and is itself checked
+    # element-wise against central differences.
     reference, stop_gradient_params = [], rbm_posterior.stop_gradient_params
 
     def frozen_at_reference(params):
@@ -186,9 +192,12 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
     state = all_model_variables(model)
     snapshot = [v.numpy() for v in state]
 
-    def losses_at(variable, offset):
+    def restore():
         for v, value in zip(state, snapshot):
             v.assign(value)
+
+    def losses_at(variable, offset):
+        restore()
         variable.assign_add(tf.broadcast_to(tf.cast(offset, tf.float32), variable.shape))
         return model.training_losses(x, index, coefficient)
 
@@ -200,11 +209,16 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
             losses = losses_at(variable, 0.0)
             loss = getattr(losses, loss_name)
         analytic = np.sum(tape.gradient(loss, variable).numpy() * direction)
+        restore()
+        with tf.autodiff.ForwardAccumulator(variable.value, tf.constant(direction)) as accumulator:
+            log_weights = model.training_losses(x, index, coefficient).log_weights
+        d_log_w = accumulator.jvp(log_weights).numpy()                                  # [B, k]
         eps = 1e-3
-        d_log_w = (losses_at(variable, eps * direction).log_weights.numpy()
+        central = (losses_at(variable, eps * direction).log_weights.numpy()
                    - losses_at(variable, -eps * direction).log_weights.numpy()) / (2 * eps)
+        np.testing.assert_allclose(d_log_w, central, atol=1e-3 * np.abs(d_log_w).max())
         w = tf.nn.softmax(losses.log_weights, axis=-1).numpy()
         c = float(losses.coefficient)
         omega = c * w ** 2 + (1 - c) * w if loss_name == "loss_q" else w
         assert c == 0.5
-        np.testing.assert_allclose(analytic, -np.mean(np.sum(omega * d_log_w, axis=1)), rtol=0.02)
+        np.testing.assert_allclose(analytic, -np.mean(np.sum(omega * d_log_w, axis=1)), rtol=1e-4)
