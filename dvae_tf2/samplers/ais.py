@@ -108,6 +108,30 @@ def _resample_low_ess(states, log_w, seed):
     return tf.cond(tf.reduce_any(low), resample, lambda: (states, log_w))
 
 
+def _anneal_inputs(params, num_chains, num_temperatures, seeds, base_b1, base_b2, method):
+    """Checked arguments of _anneal for annealed_log_z's arguments and seeds [2, 2] (int64)."""
+    if method not in ("ais", "pa"):
+        raise ValueError(f"method must be 'ais' or 'pa', got {method!r}")
+    if num_temperatures < 2:
+        raise ValueError(f"num_temperatures must be >= 2, got {num_temperatures}")
+    params = rbm.RBMParams(*[tf.stop_gradient(tf.convert_to_tensor(t, tf.float32)) for t in params])
+    base_b1 = tf.zeros_like(params.b1) if base_b1 is None else tf.convert_to_tensor(base_b1, tf.float32)
+    base_b2 = tf.zeros_like(params.b2) if base_b2 is None else tf.convert_to_tensor(base_b2, tf.float32)
+    base_b1, base_b2 = tf.stop_gradient(base_b1), tf.stop_gradient(base_b2)
+    z1 = gibbs.stateless_bernoulli_sample(tf.tile(base_b1[:, None, :], [1, num_chains, 1]), seeds[:, 0])  # exact base
+    num_subpopulations = _num_subpopulations(num_chains) if method == "pa" else 1
+    return (params, base_b1, base_b2, z1, tf.constant(num_temperatures), seeds[:, 1], num_subpopulations,
+            method == "pa")
+
+
+def anneal_compiler_ir(params, num_chains, num_temperatures, base_b1=None, base_b2=None, method="ais", stage="hlo"):
+    """The XLA IR (text of `stage`, as tf.function's experimental_get_compiler_ir) of the annealing loop that
+    annealed_log_z runs for these arguments; nothing is run."""
+    seeds = tf.zeros([2, 2], tf.int64)
+    inputs = _anneal_inputs(params, num_chains, num_temperatures, seeds, base_b1, base_b2, method)
+    return _anneal.experimental_get_compiler_ir(*inputs)(stage=stage)
+
+
 def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base_b2=None, method="ais"):
     """Estimates log Z of B RBMs (params: RBMParams [B, ...]) with num_chains chains each.
 
@@ -118,20 +142,10 @@ def annealed_log_z(params, num_chains, num_temperatures, rng, base_b1=None, base
     rng (tf.random.Generator) supplies one seed. Returns AISResult (final states are not exact samples; their
     log_weights make them a weighted sample of the target, across sub-populations for 'pa').
     """
-    if method not in ("ais", "pa"):
-        raise ValueError(f"method must be 'ais' or 'pa', got {method!r}")
-    if num_temperatures < 2:
-        raise ValueError(f"num_temperatures must be >= 2, got {num_temperatures}")
-    params = rbm.RBMParams(*[tf.stop_gradient(tf.convert_to_tensor(t, tf.float32)) for t in params])
-    base_b1 = tf.zeros_like(params.b1) if base_b1 is None else tf.convert_to_tensor(base_b1, tf.float32)
-    base_b2 = tf.zeros_like(params.b2) if base_b2 is None else tf.convert_to_tensor(base_b2, tf.float32)
-    base_b1, base_b2 = tf.stop_gradient(base_b1), tf.stop_gradient(base_b2)
-    seeds = rng.make_seeds(2)
+    inputs = _anneal_inputs(params, num_chains, num_temperatures, rng.make_seeds(2), base_b1, base_b2, method)
+    params, base_b1, base_b2 = inputs[:3]
     batch = tf.shape(params.b1)[0]
-    z1 = gibbs.stateless_bernoulli_sample(tf.tile(base_b1[:, None, :], [1, num_chains, 1]), seeds[:, 0])  # exact base
-    num_subpopulations = _num_subpopulations(num_chains) if method == "pa" else 1
-    z1, z2, log_w, log_ratio = _anneal(params, base_b1, base_b2, z1, tf.constant(num_temperatures), seeds[:, 1],
-                                       num_subpopulations, method == "pa")
+    z1, z2, log_w, log_ratio = _anneal(*inputs)
     log_z_base = rbm.factorised_log_z(base_b1, base_b2)
     if method == "ais":
         log_mean, stderr = resampling.log_mean_exp_and_stderr(log_w[:, 0], axis=-1)

@@ -87,6 +87,13 @@ class Trainer:
     def step(self):
         return int(self.optimizer.iterations.numpy())
 
+    def step_compiler_ir(self, x, index, stage="hlo"):
+        """The XLA IR (text of `stage`, as tf.function's experimental_get_compiler_ir) of the compiled training
+        step on a batch x [B, D] with training-set row ids index [B]; nothing is run. Needs jit_compile."""
+        if not (self.config.jit_compile and not self.distributed):
+            raise ValueError("the training step is XLA-compiled only with --jit_compile and the default strategy")
+        return self._train_step.experimental_get_compiler_ir(x, index)(stage=stage)
+
     def coefficient(self, step):
         """KL warm-up c (VAE) or entropy weight lambda (struct) at `step`."""
         cfg = self.config
