@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from dvae_tf2.tools import curves, published, reproduce
+from dvae_tf2.tools import compare, curves, published, reproduce
 
 CELLS_200 = "binarized_mnist/vae/200/*/1/1"   # DVAE## Table 1's first row: the four baselines at L = 1
 
@@ -205,14 +205,15 @@ def test_a_stop_signal_reaches_every_running_run_once(tmp_path):
     marks.mkdir()
     script = ("import os, signal, sys, time\n"
               "def stop(signum, frame):\n"
-              f"    open(os.path.join({str(marks)!r}, str(os.getpid())), 'a').write(signal.Signals(signum).name + ' ')\n"
+              f"    mark = os.path.join({str(marks)!r}, str(os.getpid()))\n"
+              "    open(mark, 'a').write(signal.Signals(signum).name + ' ')\n"
               "    sys.exit(128 + signum)\n"
               "signal.signal(signal.SIGTERM, stop)\n"
               "time.sleep(30)\n")
     grid = reproduce.LocalGrid(_fake_grid(tmp_path, [script] * 3), jobs=2, skipped=0, poll_secs=0.05)
     threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()
     start = time.monotonic()
-    with pytest.raises(reproduce._Stop):
+    with pytest.raises(reproduce.GridStopped):
         grid.run()
     assert time.monotonic() - start < 10
     assert sorted(p.read_text() for p in marks.iterdir()) == ["SIGTERM ", "SIGTERM "]   # the third never started
@@ -275,3 +276,27 @@ def test_tiny_grid_runs_an_interrupted_grid_to_the_end_and_reports_it(tmp_path, 
     assert reproduce.main(argv) == 0
     assert "4 runs; 4 finished, 0 interrupted (resumed), 0 new" in caplog.text and "started " not in caplog.text
     assert open(md_path).read() == markdown
+
+
+def _finished(baseline, L, k, seed, neg_ll):
+    config = {"dataset": "binarized_mnist", "experiment": "vae", "num_latents": 400, "baseline": baseline,
+              "num_groups": L, "k": k, "seed": seed}
+    return compare.Run(f"{baseline}/{L}/{k}-seed{seed}", {"config": config, "test_neg_ll": neg_ll}, None)
+
+
+def test_table_4_takes_the_best_cell_over_L_of_each_number():
+    found = [_finished("gsm_relax", 1, 1, 1, 83.5), _finished("gsm_relax", 1, 1, 2, 83.7),
+             _finished("gsm_relax", 4, 1, 1, 83.2), _finished("gsm_relax", 4, 1, 2, 83.4),
+             _finished("rbm_post", 1, 1, 1, 82.9), _finished("pwl_relax", 1, 1, 1, 80.0)]   # PWL: not in Table 4
+    rows = reproduce.table_4_rows(found, published.PublishedResults())
+    assert [(r["method"], r["column"]) for r in rows] == [("GumBolt (DVAE## authors' implementation)", "VAE MNIST"),
+                                                         ("DVAE##", "VAE MNIST")]
+    gumbolt, dvae_sharpsharp = rows
+    assert gumbolt["best"] == "binarized_mnist/vae/400/gsm_relax/4/1" and gumbolt["cells_run"] == "2 of 3"
+    assert gumbolt["test_neg_ll_mean"] == pytest.approx(83.3) and gumbolt["runs"] == 2
+    assert gumbolt["test_neg_ll_sd"] == pytest.approx(np.std([83.2, 83.4], ddof=1))
+    assert gumbolt["published"] == 83.04 and gumbolt["difference"] == pytest.approx(83.3 - 83.04)
+    assert dvae_sharpsharp["cells_run"] == "1 of 1" and dvae_sharpsharp["difference"] == pytest.approx(82.9 - 82.75)
+    rendered = dict(zip([title for title, _ in reproduce.TABLE_4_COLUMNS],
+                        [cell(dvae_sharpsharp) for _, cell in reproduce.TABLE_4_COLUMNS]))
+    assert rendered["test NLL mean ± sd"] == "82.90 ± —" and rendered["published"] == "82.75"

@@ -28,6 +28,11 @@ class RunCell:
                                           self.k))
 
 
+def run_key(cell):
+    """(dataset, experiment, num_latents, baseline, L, k) a published cell is run with (DVAE##'s L None: 1)."""
+    return cell["dataset"], cell["experiment"], cell["num_latents"], cell["baseline"], cell["L"] or 1, cell["k"]
+
+
 def _printed(cell):
     number = "n/a" if cell["mean"] is None else f"{cell['mean']:.2f} ± {cell['sd']:.2f}"
     return f"Table {cell['table']}: {number}"
@@ -67,6 +72,19 @@ class PublishedResults:
         return self.lookup(config["dataset"], config["experiment"], config["num_latents"], config["baseline"],
                            config["num_groups"], config["k"])
 
+    def table_4_sources(self):
+        """(Table 4 entry, Tables 1-2 cell) pairs: each number Table 4 prints for the DVAE## authors' implementation,
+        with every cell (each L) of its baseline and setting, of which it is the best."""
+        pairs = []
+        for entry in self.previously_published:
+            baseline = self.table_4_runs["methods"].get(entry["method"])
+            if baseline is None or entry["value"] is None:
+                continue
+            setting = dict(self.table_4_runs["columns"][entry["column"]], baseline=baseline)
+            pairs += [(entry, cell) for cell in self.cells
+                      if cell["table"] <= 2 and all(cell[key] == value for key, value in setting.items())]
+        return pairs
+
     def run_cells(self, table):
         """The RunCells of a table (1-4), in the paper's order; ValueError for another table.
 
@@ -77,22 +95,13 @@ class PublishedResults:
         if table not in TABLES:
             raise ValueError(f"table {table} is not carried; valid tables: {', '.join(map(str, TABLES))}")
         if table == 4:
-            sources = []
-            for entry in self.previously_published:
-                baseline = self.table_4_runs["methods"].get(entry["method"])
-                if baseline is None or entry["value"] is None:
-                    continue
-                setting = dict(self.table_4_runs["columns"][entry["column"]], baseline=baseline)
-                text = f"Table 4: {entry['value']:.2f} ({entry['method']}, {entry['column']})"
-                sources += [(cell, text) for cell in self.cells
-                            if cell["table"] <= 2 and all(cell[key] == value for key, value in setting.items())]
+            sources = [(cell, f"Table 4: {entry['value']:.2f} ({entry['method']}, {entry['column']})")
+                       for entry, cell in self.table_4_sources()]
         else:
             sources = [(cell, _printed(cell)) for cell in self.cells if cell["table"] == table]
         merged = {}
         for cell, text in sources:
-            key = (cell["dataset"], cell["experiment"], cell["num_latents"], cell["baseline"], cell["L"] or 1,
-                   cell["k"])
-            texts = merged.setdefault(key, [])
+            texts = merged.setdefault(run_key(cell), [])
             if text not in texts:   # Table 4's DVAE## number enters once, though Tables 1 and 2 both hold it
                 texts.append(text)
         return [RunCell(*key, published=tuple(texts)) for key, texts in merged.items()]

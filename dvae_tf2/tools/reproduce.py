@@ -16,8 +16,10 @@ the same commands. Rerun the same command (with the local launcher) to resume, o
 """
 import argparse
 import collections
+import csv
 import dataclasses
 import fnmatch
+import io
 import math
 import os
 import shlex
@@ -32,18 +34,19 @@ from dvae_tf2 import quiet_start  # noqa: E402
 
 quiet_start.quiet_tensorflow(set_up_devices=False)  # before the imports below load TensorFlow
 
+import tensorflow as tf  # noqa: E402
 from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 import flags as main_flags  # noqa: E402  (main.py's flag definitions: the runs' Config as main.py builds it)
-from dvae_tf2 import atomic_io, progress  # noqa: E402
-from dvae_tf2.tools import compare, curves, figures  # noqa: E402
-from dvae_tf2.tools.published import TABLES, PublishedResults  # noqa: E402
+from dvae_tf2 import atomic_io, progress, uncertainty  # noqa: E402
+from dvae_tf2.config import Config  # noqa: E402
+from dvae_tf2.tools import compare, curves, figures, summarize  # noqa: E402
+from dvae_tf2.tools.published import CODEBASE, TABLES, PublishedResults, RunCell, run_key  # noqa: E402
 from dvae_tf2.training import load_run_config  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAIN = os.path.join(REPO, "main.py")
-CODEBASE = "dvae_sharpsharp"
 LAUNCHERS = ("local", "print", "slurm")
 # main.py flags the grid sets itself (per cell and seed); given here they are refused.
 GRID_FLAGS = ("dataset", "dateset", "experiment", "num_latents", "baseline", "L", "k", "seed", "run_suffix",
@@ -61,10 +64,10 @@ class GridError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class GridRun:
     """One run of the grid: its cell, seed, main.py flags, and the Config main.py builds from them."""
-    cell: object      # published.RunCell
+    cell: RunCell
     seed: int
     flags: tuple      # main.py flags (without --resume)
-    config: object    # dvae_tf2.config.Config
+    config: Config
 
     @property
     def run_dir(self):
@@ -146,8 +149,6 @@ def _settings(config_dict):
 
 def run_state(run):
     """DONE, RESUME or NEW for the run's directory; GridError when it holds another configuration."""
-    import tensorflow as tf   # the checkpoint index's reader; loaded already by the Config import
-
     config_path = os.path.join(run.run_dir, "config.json")
     if os.path.exists(config_path):
         try:
@@ -193,14 +194,16 @@ def slurm_script(commands, jobs, job_name):
     return "\n".join(lines)
 
 
-class _Stop(Exception):
+class GridStopped(Exception):
+    """SIGTERM or SIGINT reached the local launcher; its runs have been stopped."""
+
     def __init__(self, signum):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
 
 def _raise_stop(signum, _frame):
-    raise _Stop(signum)
+    raise GridStopped(signum)
 
 
 class LocalGrid:
@@ -253,7 +256,7 @@ class LocalGrid:
                 f"elapsed {progress.format_duration(elapsed)}, ETA {progress.eta(done, self.total, elapsed)}")
 
     def run(self):
-        """Runs everything; on SIGTERM/SIGINT stops the runs (each writes its checkpoint) and raises _Stop."""
+        """Runs everything; on SIGTERM/SIGINT stops the runs (each writes its checkpoint) and raises GridStopped."""
         previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             last_line = -math.inf
@@ -269,7 +272,7 @@ class LocalGrid:
                     last_line = time.monotonic()
                 time.sleep(self.poll_secs)
             logging.info("%s", self.progress_line())
-        except _Stop as stop:
+        except GridStopped as stop:
             self._stop_runs(stop)
             raise
         finally:
@@ -312,7 +315,7 @@ def plot_cells(runs, path, published):
         paper = published.lookup_config(dataclasses.asdict(cell_runs[0].config))
         if paper is not None:
             axes.axhline(paper["mean"], color="black", linestyle="--", linewidth=1,
-                         label=f"paper {paper['mean']:.2f} (Table {paper['table']})")
+                         label=f"paper's test NLL {paper['mean']:.2f} (Table {paper['table']})")
         axes.set_title(name, fontsize=9)
         axes.set_xlabel("training step")
         axes.set_ylabel(f"{curves.VALIDATION_TAG} (nats)")
@@ -320,6 +323,58 @@ def plot_cells(runs, path, published):
         if axes.lines:
             axes.legend(fontsize=7)
     figures.save_png(figure, path)
+
+
+def _config_key(config):
+    return (config["dataset"], config["experiment"], config["num_latents"], config["baseline"], config["num_groups"],
+            config["k"])
+
+
+def table_4_rows(found, published):
+    """Per number Table 4 prints for the DVAE## authors' implementation: the best (lowest) seed mean of its cells
+    (each L) among the finished runs, beside it; cells without runs are left out and counted."""
+    neg_ll = {}
+    for run in found:
+        neg_ll.setdefault(_config_key(run.config), []).append(run.result["test_neg_ll"])
+    by_entry = {}
+    for entry, cell in published.table_4_sources():
+        cells = by_entry.setdefault((entry["method"], entry["column"], entry["value"]), [])
+        if run_key(cell) not in cells:
+            cells.append(run_key(cell))
+    rows = []
+    for (method, column, value), keys in by_entry.items():
+        measured = [(uncertainty.mean_and_sd(neg_ll[key]), key) for key in keys if key in neg_ll]
+        if not measured:
+            continue
+        (mean, sd), best = min(measured)
+        rows.append({"method": method, "column": column, "published": value,
+                     "cells_run": f"{len(measured)} of {len(keys)}", "best": "/".join(map(str, best)),
+                     "runs": len(neg_ll[best]), "test_neg_ll_mean": mean, "test_neg_ll_sd": sd,
+                     "difference": mean - value})
+    return rows
+
+
+TABLE_4_COLUMNS = (
+    ("method", lambda r: r["method"]),
+    ("column", lambda r: r["column"]),
+    ("cells run", lambda r: r["cells_run"]),
+    ("best cell", lambda r: r["best"]),
+    ("runs", lambda r: str(r["runs"])),
+    ("test NLL mean ± sd", lambda r: f"{r['test_neg_ll_mean']:.2f} ± "
+                                     + ("—" if math.isnan(r["test_neg_ll_sd"]) else f"{r['test_neg_ll_sd']:.2f}")),
+    ("published", lambda r: f"{r['published']:.2f}"),
+    ("difference", lambda r: f"{r['difference']:.2f}"),
+)
+
+
+def _csv(rows, table):
+    """rows as a CSV section in compare's layout: a first column naming the table; NaN as empty."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["table"] + list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({"table": table, **{k: "" if isinstance(v, float) and math.isnan(v) else v
+                                         for k, v in row.items()}} for row in rows)
+    return out.getvalue().rstrip("\n")
 
 
 def _write_text(path, text):
@@ -340,6 +395,12 @@ def report(runs, log_dir, table, published):
         return None
     tables = compare.compare(found, published)
     markdown, csv_text = (compare.render(tables, published, fmt) for fmt in ("markdown", "csv"))
+    if table == 4:
+        rows = table_4_rows(found, published)
+        if rows:
+            markdown += ("\n\n## Table 4: the best cell of each number (lowest seed mean over L)\n\n"
+                         + summarize.markdown_table(rows, TABLE_4_COLUMNS))
+            csv_text += "\n\n" + _csv(rows, "table_4")
     md_path, csv_path, png_path = report_paths(log_dir, table)
     header = (f"# {CODEBASE} Table {table}: {len(found)} of {len(runs)} runs finished\n\n")
     for path, text in ((md_path, header + markdown), (csv_path, csv_text)):
@@ -413,7 +474,7 @@ def main(argv=None):
     grid = LocalGrid(todo, args.jobs, skipped=counts[DONE])
     try:
         grid.run()
-    except _Stop as stop:
+    except GridStopped as stop:
         return 128 + stop.signum
     report(runs, log_dir, table, published)
     if grid.failed:
