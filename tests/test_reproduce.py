@@ -64,6 +64,7 @@ def test_bad_requests_fail_with_one_error_line(tmp_path, capsys):
              (["--table=dvae_sharp/1"], "--table=dvae_sharp/1 is invalid"),
              (["--cells=omniglot/vae/999/*"], "matches no cell of the table"),
              (["--k=5"], "--k is set by the grid"),
+             (["--seed=3"], "--seed is set by the grid"),   # not taken for --seeds
              (["--noresume"], "--resume is set by the grid"),
              (["--bogus=1"], "Unknown command line flag 'bogus'"),
              (["--eval_iw_samples=0"], "eval_iw_samples"),

@@ -419,7 +419,8 @@ def list_cells(cells):
 
 def _parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m dvae_tf2.tools.reproduce", description=__doc__.splitlines()[0],
-                                     epilog="Other --flags are passed to every run of main.py.")
+                                     epilog="Other --flags are passed to every run of main.py.",
+                                     allow_abbrev=False)   # --seed must not pass for --seeds
     parser.add_argument("--table", required=True,
                         help="the published table: " + ", ".join(f"{CODEBASE}/{t}" for t in TABLES))
     parser.add_argument("--log_dir", help="root of the run directories (main.py's --log_dir)")
