@@ -37,6 +37,18 @@ def test_tables_1_to_3_hold_every_printed_cell_with_its_number():
                                                       ("rbm_post", 1)]
 
 
+def test_every_cell_of_every_table_is_a_dvae_sharpsharp_run_main_py_accepts(tmp_path):
+    for table in published.TABLES:
+        cells = published.PublishedResults().run_cells(table)
+        for run in reproduce.grid_runs(cells, 1, str(tmp_path), str(tmp_path), 1000, []):
+            cell, config = run.cell, run.config
+            assert (config.codebase, config.dataset, config.experiment, config.num_latents, config.baseline,
+                    config.num_groups, config.k, config.seed, config.run_suffix) == \
+                ("dvae_sharpsharp", cell.dataset, cell.experiment, cell.num_latents, cell.baseline, cell.L, cell.k,
+                 1, "seed1")
+            assert run.run_dir == os.path.join(str(tmp_path), *cell.name.split("/")[:-1], f"{cell.k}-seed1")
+
+
 def test_table_4_runs_are_the_settings_whose_best_it_quotes():
     """Each Table 4 number of the DVAE## authors' implementation is the lowest of its cells in Tables 1-2, or
     lower than all of them only where one of them is n/a (the paper's number then comes from that cell)."""
