@@ -291,17 +291,20 @@ def test_tiny_grid_runs_an_interrupted_grid_to_the_end_and_reports_it(tmp_path, 
     assert open(md_path).read() == markdown
 
 
-def _finished(baseline, L, k, seed, neg_ll):
-    config = {"dataset": "binarized_mnist", "experiment": "vae", "num_latents": 400, "baseline": baseline,
-              "num_groups": L, "k": k, "seed": seed}
-    return compare.Run(f"{baseline}/{L}/{k}-seed{seed}", {"config": config, "test_neg_ll": neg_ll}, None)
 
-
-def test_table_4_takes_the_best_cell_over_L_of_each_number():
-    found = [_finished("gsm_relax", 1, 1, 1, 83.5), _finished("gsm_relax", 1, 1, 2, 83.7),
-             _finished("gsm_relax", 4, 1, 1, 83.2), _finished("gsm_relax", 4, 1, 2, 83.4),
-             _finished("rbm_post", 1, 1, 1, 82.9), _finished("pwl_relax", 1, 1, 1, 80.0)]   # PWL: not in Table 4
-    rows = reproduce.table_4_rows(found, published.PublishedResults())
+def test_table_4_takes_the_best_cell_over_L_of_each_number(tmp_path, capsys):
+    cells = reproduce.select_cells(published.PublishedResults().run_cells(4),
+                                   "binarized_mnist/vae/400/gsm_relax/[14]/1,binarized_mnist/vae/400/rbm_post/1/1")
+    runs = reproduce.grid_runs(cells, 2, str(tmp_path), str(tmp_path), 1000, [])
+    neg_ll = {("gsm_relax", 1): [83.5, 83.7], ("gsm_relax", 4): [83.2, 83.4], ("rbm_post", 1): [82.9]}
+    for run in runs:
+        values = neg_ll[(run.cell.baseline, run.cell.L)]
+        if run.seed <= len(values):   # rbm_post: one seed finished
+            os.makedirs(run.run_dir)
+            with open(os.path.join(run.run_dir, "results.json"), "w") as f:
+                json.dump({"config": dataclasses.asdict(run.config), "steps": 1000,
+                           "test_neg_ll": values[run.seed - 1]}, f)
+    rows = reproduce.table_4_rows(compare.load_runs(str(tmp_path)), published.PublishedResults())
     assert [(r["method"], r["column"]) for r in rows] == [("GumBolt (DVAE## authors' implementation)", "VAE MNIST"),
                                                          ("DVAE##", "VAE MNIST")]
     gumbolt, dvae_sharpsharp = rows
@@ -310,6 +313,20 @@ def test_table_4_takes_the_best_cell_over_L_of_each_number():
     assert gumbolt["test_neg_ll_sd"] == pytest.approx(np.std([83.2, 83.4], ddof=1))
     assert gumbolt["published"] == 83.04 and gumbolt["difference"] == pytest.approx(83.3 - 83.04)
     assert dvae_sharpsharp["cells_run"] == "1 of 1" and dvae_sharpsharp["difference"] == pytest.approx(82.9 - 82.75)
-    rendered = dict(zip([title for title, _ in reproduce.TABLE_4_COLUMNS],
-                        [cell(dvae_sharpsharp) for _, cell in reproduce.TABLE_4_COLUMNS]))
-    assert rendered["test NLL mean ± sd"] == "82.90 ± —" and rendered["published"] == "82.75"
+
+    md_path, csv_path, png_path = reproduce.report(runs, str(tmp_path), 4, published.PublishedResults())
+    markdown = open(md_path).read()
+    assert markdown.startswith("# dvae_sharpsharp Table 4: 5 of 6 runs finished")
+    table_4 = markdown.split("## Table 4: the best cell")[1].splitlines()
+    assert table_4[2].startswith("| method | column | cells run | best cell |")
+    assert table_4[4] == ("| GumBolt (DVAE## authors' implementation) | VAE MNIST | 2 of 3 | "
+                          f"binarized_mnist/vae/400/gsm_relax/4/1 | 2 | 83.30 ± {np.std([83.2, 83.4], ddof=1):.2f} | "
+                          "83.04 | 0.26 |")
+    assert table_4[5] == ("| DVAE## | VAE MNIST | 1 of 1 | binarized_mnist/vae/400/rbm_post/1/1 | 1 | 82.90 ± — | "
+                          "82.75 | 0.15 |")
+    section = open(csv_path).read().split("\n\n")[-1].splitlines()
+    header = section[0].split(",")
+    assert header[:7] == ["table", "dataset", "experiment", "num_latents", "baseline", "L", "k"]
+    best = dict(zip(header, section[1].split(",")))
+    assert (best["table"], best["baseline"], best["L"], best["published"]) == ("table_4", "gsm_relax", "4", "83.04")
+    assert open(png_path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"

@@ -16,10 +16,8 @@ the same commands. Rerun the same command (with the local launcher) to resume, o
 """
 import argparse
 import collections
-import csv
 import dataclasses
 import fnmatch
-import io
 import math
 import os
 import shlex
@@ -302,13 +300,14 @@ def report_paths(log_dir, table):
 
 
 def plot_cells(runs, path, published):
-    """Validation NLL against step, one panel per cell with a line per seed and the paper's number dashed."""
+    """Validation NLL against step, one panel per cell with a line per seed (finished or not) and the paper's
+    number dashed."""
     by_cell = collections.OrderedDict()
     for run in runs:
         by_cell.setdefault(run.cell.name, []).append(run)
     figure, panels = figures.new_figure(len(by_cell), panel_size=(5.0, 3.6), columns=min(len(by_cell), 4))
     for axes, (name, cell_runs) in zip(panels, by_cell.items()):
-        for run in cell_runs:
+        for run in (r for r in cell_runs if os.path.isdir(r.run_dir)):   # never started: no curve
             steps, values = curves.scalar_series(run.run_dir, curves.VALIDATION_TAG)
             if len(steps):
                 axes.plot(steps, values, marker="o", markersize=3, label=f"seed {run.seed}")
@@ -333,9 +332,10 @@ def _config_key(config):
 def table_4_rows(found, published):
     """Per number Table 4 prints for the DVAE## authors' implementation: the best (lowest) seed mean of its cells
     (each L) among the finished runs, beside it; cells without runs are left out and counted."""
-    neg_ll = {}
+    neg_ll, configs = {}, {}
     for run in found:
         neg_ll.setdefault(_config_key(run.config), []).append(run.result["test_neg_ll"])
+        configs.setdefault(_config_key(run.config), run.config)
     by_entry = {}
     for entry, cell in published.table_4_sources():
         cells = by_entry.setdefault((entry["method"], entry["column"], entry["value"]), [])
@@ -347,7 +347,7 @@ def table_4_rows(found, published):
         if not measured:
             continue
         (mean, sd), best = min(measured)
-        rows.append({"method": method, "column": column, "published": value,
+        rows.append({"config": configs[best], "method": method, "column": column, "published": value,
                      "cells_run": f"{len(measured)} of {len(keys)}", "best": "/".join(map(str, best)),
                      "runs": len(neg_ll[best]), "test_neg_ll_mean": mean, "test_neg_ll_sd": sd,
                      "difference": mean - value})
@@ -365,16 +365,6 @@ TABLE_4_COLUMNS = (
     ("published", lambda r: f"{r['published']:.2f}"),
     ("difference", lambda r: f"{r['difference']:.2f}"),
 )
-
-
-def _csv(rows, table):
-    """rows as a CSV section in compare's layout: a first column naming the table; NaN as empty."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["table"] + list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({"table": table, **{k: "" if isinstance(v, float) and math.isnan(v) else v
-                                         for k, v in row.items()}} for row in rows)
-    return out.getvalue().rstrip("\n")
 
 
 def _write_text(path, text):
@@ -400,7 +390,7 @@ def report(runs, log_dir, table, published):
         if rows:
             markdown += ("\n\n## Table 4: the best cell of each number (lowest seed mean over L)\n\n"
                          + summarize.markdown_table(rows, TABLE_4_COLUMNS))
-            csv_text += "\n\n" + _csv(rows, "table_4")
+            csv_text += "\n\n" + compare.render({"table_4": rows}, published, "csv")
     md_path, csv_path, png_path = report_paths(log_dir, table)
     header = (f"# {CODEBASE} Table {table}: {len(found)} of {len(runs)} runs finished\n\n")
     for path, text in ((md_path, header + markdown), (csv_path, csv_text)):
