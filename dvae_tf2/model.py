@@ -104,10 +104,13 @@ class DVAE(tf.Module):
         return {name: self.config.weight_decay * l2_half(variables)
                 for name, variables in self.decay_variable_parts.items()}
 
+    def observed_input(self, x):
+        """x as the encoder sees it: for structured prediction with the unobserved half zeroed."""
+        return x * self.observed_mask if self.config.is_struct else x
+
     def encoder_input(self, x):
-        """x - m, with the unobserved half zeroed first for structured prediction."""
-        observed = x * self.observed_mask if self.config.is_struct else x
-        return observed - self.input_mean
+        """observed_input(x) - m."""
+        return self.observed_input(x) - self.input_mean
 
     def decoder_logits(self, z, training):
         """Bernoulli logits of p(x|z): network output plus the data bias log(m / (1 - m)). [..., n] -> [..., D]."""

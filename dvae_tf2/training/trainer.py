@@ -305,6 +305,7 @@ class Trainer:
         logging.info("test -ELBO %.3f, test NLL %.3f (%d images x %d samples, %.0f s)", test.neg_elbo,
                      test.neg_ll, test.num_images, test.num_samples, test.seconds)
         self.summaries.evaluation("test", test, final_step)
+        self.summaries.hyperparameters(final_step)
         self.summaries.flush()
         results = {
             "config": dataclasses.asdict(cfg),
