@@ -85,6 +85,14 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_bool("resume", False, "Continue the run found in the run directory from its latest checkpoint.", **fv)
 
 
+def define_import_tf1_flags(flag_values=FLAGS):
+    """Every flag of main.py plus python -m dvae_tf2.tools.import_tf1's own --checkpoint."""
+    define_flags(flag_values)
+    flags.DEFINE_string("checkpoint", None, "Legacy TF1 run directory (or checkpoint prefix) whose tf.train.Saver "
+                        "checkpoint to import; give the legacy flags of that run too.", required=True,
+                        flag_values=flag_values)
+
+
 def resolve_codebase(f=FLAGS):
     """The code base a command means (see --codebase); ValueError for a mix of the two flag families."""
     sharp = [f"--{name}" for name in dvae_sharp.FAMILY if f[name].present]

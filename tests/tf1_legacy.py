@@ -1,5 +1,6 @@
 """Writers of what the legacy TF1 code left in a run directory, in TF1's own formats: event files through
 tf.compat.v1.summary.FileWriter, and checkpoints through a graph-mode tf.compat.v1.train.Saver."""
+import contextlib
 import os
 
 import tensorflow as tf
@@ -34,3 +35,22 @@ def legacy_evaluation_events(val_neg_ll, final_test_neg_ll, eval_iter=20000, fin
         events.append((num_iter, {"val/neg_elbo": val_neg_ll[-1] + 5.0, "test/neg_elbo": final_test_neg_ll + 5.0,
                                   "val/neg_ll": val_neg_ll[-1], "test/neg_ll": final_test_neg_ll}))
     return events
+
+
+def write_tf1_checkpoint(run_dir, arrays, step):
+    """Saves arrays {legacy variable name: value} as a graph-mode tf.compat.v1.train.Saver checkpoint with the
+    legacy prefix <run_dir>/-<step> (train_eval.py saved to log_dir + '/' with global_step); each variable is
+    made by tf.compat.v1.get_variable inside the variable scopes its name lists. Returns the prefix."""
+    os.makedirs(run_dir, exist_ok=True)
+    with tf.Graph().as_default():
+        variables = []
+        for name, value in arrays.items():
+            *scopes, leaf = name.split("/")
+            with contextlib.ExitStack() as stack:
+                for scope in scopes:
+                    stack.enter_context(tf.compat.v1.variable_scope(scope))
+                variables.append(tf.compat.v1.get_variable(leaf, initializer=tf.constant(value)))
+        assert [v.op.name for v in variables] == list(arrays)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return tf.compat.v1.train.Saver(variables).save(session, os.path.join(run_dir, ""), global_step=step)
