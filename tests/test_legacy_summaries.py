@@ -169,6 +169,13 @@ def test_weight_decay_parts_are_the_encoder_decoder_and_prior_terms_of_the_total
     assert min(parts.values()) > 0
     assert sum(parts.values()) == pytest.approx(float(model.weight_decay()), rel=1e-6)
     assert model.decay_variables == sum(model.decay_variable_parts.values(), [])
+    # DVAE## directed posteriors: the shared context (legacy pre_proc) is its own part, in the total only.
+    model = DVAE(tiny_config(baseline="pwl_relax", num_groups=2), images.mean(axis=0), training_size=4)
+    parts = {name: float(value) for name, value in model.weight_decay_parts().items()}
+    groups = [v for layer in model.encoder.group_layers for v in layer.decay_variables]
+    assert parts["encoder_context"] == pytest.approx(1e-4 * float(l2_half(model.encoder.context.decay_variables)))
+    assert parts["encoder"] == pytest.approx(1e-4 * float(l2_half(groups))) and min(parts.values()) >= 0
+    assert sum(parts.values()) == pytest.approx(float(model.weight_decay()), rel=1e-6)
 
 
 @pytest.mark.slow
@@ -263,6 +270,11 @@ def test_dvae_sharpsharp_run_writes_the_legacy_tags_with_their_quantities(tmp_pa
                        ("weigh_decay/encoder", parts["encoder"]), ("weigh_decay/decoder", parts["decoder"]),
                        ("kl_coeff", losses.coefficient), ("beta", config.beta)):
         assert tags[tag] == pytest.approx(float(value), rel=1e-6), tag
+    # Legacy: total = encoder + decoder + prior + pre_proc, the directed posteriors' context (not in "encoder").
+    context = parts.get("encoder_context", 0.0)
+    assert (context > 0) == (baseline != "rbm_post")
+    assert tags["weigh_decay/total"] == pytest.approx(
+        tags["weigh_decay/encoder"] + tags["weigh_decay/decoder"] + parts["prior"] + context, rel=1e-6)
     if smoothing:
         assert tags["posterior/beta"] == pytest.approx(config.beta)
     boundaries, rates = objectives.piecewise_learning_rates(config.base_lr, config.num_train_iter)
