@@ -156,17 +156,18 @@ def load_legacy_checkpoint(prefix, model):
     targets = legacy_targets(model)
     missing = sorted(set(targets) - set(shapes))
     if missing:
-        raise LegacyCheckpointError(
-            f"{prefix} lacks the legacy variable {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1
-                                                                   else "")
-            + f" that --baseline={model.config.baseline} needs; is it a checkpoint of this configuration?")
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise LegacyCheckpointError(f"{prefix} lacks the legacy variable {missing[0]}{more} that "
+                                    f"--baseline={model.config.baseline} needs; is it a checkpoint of this "
+                                    "configuration?")
     values = {}
     for name, target in targets.items():
         value = np.asarray(target.convert(reader.get_tensor(name)))
         expected = tuple(target.variable.shape)
         if value.shape != expected:
             raise LegacyCheckpointError(f"the legacy variable {name} has shape {list(shapes[name])}, but "
-                                        f"{variable_name(target.variable)} needs {list(expected)} for this configuration")
+                                        f"{variable_name(target.variable)} needs {list(expected)} for this "
+                                        "configuration")
         values[name] = value
     for name, target in targets.items():
         target.variable.assign(values[name].astype(tf.as_dtype(target.variable.dtype).as_numpy_dtype))

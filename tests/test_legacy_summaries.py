@@ -193,7 +193,8 @@ def test_dvae_sharp_run_writes_the_legacy_tags_with_their_quantities(tmp_path, s
                 | ({"eigen/lambda", "eigen/max_eigen_val", "eigen/min_eigen_val", "weight_norm"}
                    if baseline == "dvaes_gi" else set()))
     assert set(tags) == expected
-    assert set(events[1]) == expected - {"recon/image", "generated_sample/image"}   # first step of the session: scalars only
+    # The first step of the session: scalars only.
+    assert set(events[1]) == expected - {"recon/image", "generated_sample/image"}
     everywhere = set().union(*events.values())
     assert not everywhere & (OLD_SHARPSHARP_NAMES | {"masked_input/image/0", "b1"})
     assert everywhere >= {"val/neg_elbo", "val/neg_ll", "test/neg_elbo", "test/neg_ll"}
@@ -259,7 +260,8 @@ def test_dvae_sharpsharp_run_writes_the_legacy_tags_with_their_quantities(tmp_pa
     assert set(events[2]) == scalars | images | histograms
     assert set(events[1]) == scalars   # first step of the session: scalars only
     everywhere = set().union(*events.values())
-    assert not everywhere & (OLD_SHARPSHARP_NAMES | tf1_tags(*LEGACY_NAMES[DVAE_SHARP]) - tf1_tags(*LEGACY_NAMES[DVAE_SHARPSHARP]))
+    sharp_only = tf1_tags(*LEGACY_NAMES[DVAE_SHARP]) - tf1_tags(*LEGACY_NAMES[DVAE_SHARPSHARP])
+    assert not everywhere & (OLD_SHARPSHARP_NAMES | sharp_only)
     plugins = written_plugins(config.run_dir)
     assert {tag for tag in events[2] if plugins[tag] == {"images"}} == images
     assert {tag for tag in events[2] if plugins[tag] == {"histograms"}} == histograms

@@ -156,7 +156,8 @@ def test_missing_and_misshaped_variables_are_one_error_naming_them(tmp_path, inp
     arrays = legacy_arrays(config)
     del arrays["lay0_enc_1/layer_0/dense/bias"]
     prefix = write_tf1_checkpoint(str(tmp_path / "a"), arrays, STEP)
-    with pytest.raises(tf1_import.LegacyCheckpointError, match="lacks the legacy variable lay0_enc_1/layer_0/dense/bias"):
+    with pytest.raises(tf1_import.LegacyCheckpointError,
+                       match="lacks the legacy variable lay0_enc_1/layer_0/dense/bias that --baseline=pwl_relax"):
         tf1_import.load_legacy_checkpoint(prefix, model)
     arrays = legacy_arrays(Config(baseline="pwl_relax", num_latents=400, num_groups=2).validate())
     prefix = write_tf1_checkpoint(str(tmp_path / "b"), arrays, STEP)

@@ -96,7 +96,8 @@ def training_image_makers(model, x, losses):
 
     reconstruction_grids: the n x n grid of the first n^2 inputs above that of their reconstructions
     (n = floor(sqrt(N))); generated: decoder means of the step's first (up to 100) training prior samples, 10 to a
-    row; masked_input_<i>: the i-th input as the encoder sees it (struct: its bottom half zeroed).
+    row (absent for struct, which has no prior); masked_input_<i>: the i-th input as the encoder sees it (struct:
+    its bottom half zeroed).
     """
     def generated():
         cols = min(10, len(losses.prior_samples))
@@ -105,8 +106,9 @@ def training_image_makers(model, x, losses):
     def masked_input(i):
         return images.tile(model.observed_input(x[i:i + 1]), 1, 1)
 
-    makers = {"reconstruction_grids": lambda: images.inputs_above_reconstructions(x, losses.reconstruction_probs),
-              "generated": generated}
+    makers = {"reconstruction_grids": lambda: images.inputs_above_reconstructions(x, losses.reconstruction_probs)}
+    if len(losses.prior_samples):
+        makers["generated"] = generated
     makers.update({f"masked_input_{i}": functools.partial(masked_input, i) for i in range(3)})
     return makers
 
@@ -132,11 +134,13 @@ class RunSummaries:
 
     def training_images(self, model, x, losses, step):
         """Images and posterior histograms of a training batch, named by the code base's TRAINING_IMAGE_TAGS and
-        TRAINING_HISTOGRAM_TAGS (the histograms from the encoder in inference mode: BN moving statistics)."""
+        TRAINING_HISTOGRAM_TAGS (the histograms from the encoder in inference mode: BN moving statistics); an
+        image the run lacks is not written."""
         makers = training_image_makers(model, x, losses)
         with self.writer.as_default(step=step):
             for image, tag in TRAINING_IMAGE_TAGS[self.config.codebase].items():
-                tf.summary.image(tag, makers[image]())
+                if image in makers:
+                    tf.summary.image(tag, makers[image]())
             histograms = TRAINING_HISTOGRAM_TAGS[self.config.codebase]
             if histograms:
                 for name, values in model.parameter_summaries(x).items():
