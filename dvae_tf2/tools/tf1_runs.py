@@ -96,9 +96,10 @@ def read_run(run_dir, path, config):
                       test_neg_elbo=scalars.get("test/neg_elbo", {}).get(final), best_val_neg_ll=best_val)
     if periodic:
         last = max(periodic)
+        count = f"{len(periodic)} evaluation" + ("s" if len(periodic) > 1 else "")
         return TF1Run(path, config, UNFINISHED, steps=last + 1, best_val_neg_ll=best_val,
-                      problem=f"{len(periodic)} evaluations, the last after {last + 1} steps "
-                              f"(val NLL {periodic[last]:.2f}), no final test")
+                      problem=f"{count}, the last after {last + 1} steps (val NLL {periodic[last]:.2f}), "
+                              "no final test")
     last = max(step for values in scalars.values() for step in values)
     return TF1Run(path, config, UNFINISHED, problem=f"training summaries up to step {last}, "
                                                     "no evaluation yet")
