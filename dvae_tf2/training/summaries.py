@@ -22,7 +22,7 @@ from dvae_tf2.baselines.spec import DVAE_SHARP, DVAE_SHARPSHARP
 from dvae_tf2.networks import l2_half
 from dvae_tf2.priors import GaussianIntegralPrior
 
-# Our training scalars without a legacy DVAE# equivalent: the same tag in both code bases.
+# Our training scalars without a legacy equivalent: the same tag in both code bases.
 _EXTRA_TAGS = {"steps_per_second": "train/steps_per_second", "prior_log_z": "prior/log_z_train",
                "sampler_ess": "prior/sampler_ess", "iw_ess_fraction": "train/iw_ess_fraction"}
 # The legacy training scalars both code bases wrote ("weigh decay" (sic) in the legacy source).
