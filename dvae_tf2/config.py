@@ -71,7 +71,7 @@ class Config:
     val_stride: typing.Optional[int] = None  # None: the legacy one, 10 for MNIST, 1 (all images) for OMNIGLOT
     test_subset: int = 0                 # 0: the whole test set; else a strided subset of this size
     eval_rows_per_batch: int = 20000     # images per eval batch = this // eval_iw_samples
-    summary_every: typing.Optional[int] = None   # None: 200 (DVAE##) or 1000 (DVAE#, the legacy cadence)
+    summary_every: typing.Optional[int] = None   # None: 1000, the legacy cadence of both code bases
     checkpoint_every_secs: float = 600.0  # write `latest` this often between validations (0: off)
     checkpoint_every_steps: int = 0      # ... and/or every this many steps (0: off)
     check_numerics: bool = False         # tf.debugging.enable_check_numerics: name the op making a NaN/inf
@@ -98,7 +98,7 @@ class Config:
         if self.base_lr is None:
             object.__setattr__(self, "base_lr", 3e-4 if self.is_struct else 3e-3)
         if self.summary_every is None:
-            object.__setattr__(self, "summary_every", 1000 if self.is_dvae_sharp else 200)
+            object.__setattr__(self, "summary_every", 1000)
         if self.eval_every is None:
             object.__setattr__(self, "eval_every", default_eval_every(self.num_train_iter))
         if self.val_stride is None and self.dataset in VALIDATION_STRIDE:

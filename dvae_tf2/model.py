@@ -26,7 +26,7 @@ class TrainingLosses(typing.NamedTuple):
     sampler_ess: tf.Tensor
     reconstruction_probs: tf.Tensor   # [N, input_size] sigmoid of the decoder for the first sample
     log_weights: tf.Tensor      # [N, k] (annealed) log importance weights, carrying gradients
-    weight_decay_parts: dict    # {"encoder", "decoder", "prior"}: the parts of weight_decay (DVAE.weight_decay_parts)
+    weight_decay_parts: dict    # {["encoder_context",] "encoder", "decoder", "prior"}: DVAE.weight_decay_parts
     prior_samples: tf.Tensor    # [<= GENERATED_SAMPLES, n] the step's first training prior samples ([0, n] for struct)
 
 
@@ -83,31 +83,34 @@ class DVAE(tf.Module):
 
     @property
     def decay_variable_parts(self):
-        """{"encoder", "decoder", "prior"}: each part's weight-decay targets, as the legacy code: network kernels and
-        hidden-layer BN gammas, and the prior's W (struct trains no prior; the legacy W stays at its zero
-        initialisation there, so its decay term is 0)."""
+        """{["encoder_context",] "encoder", "decoder", "prior"}: each part's weight-decay targets, as the legacy code:
+        network kernels and hidden-layer BN gammas, and the prior's W (struct trains no prior; the legacy W stays
+        at its zero initialisation there, so its decay term is 0). encoder_context: a directed posterior's shared
+        context network, which the legacy code keeps out of its encoder part."""
         prior = [] if self.config.is_struct else self.prior.decay_variables
-        return {"encoder": self.encoder.decay_variables, "decoder": self.decoder.decay_variables, "prior": prior}
+        return {**self.encoder.decay_variable_parts, "decoder": self.decoder.decay_variables, "prior": prior}
 
     @property
     def decay_variables(self):
         """Weight-decay targets: the `decay_variable_parts` of the encoder, the decoder and the prior, in that order."""
-        parts = self.decay_variable_parts
-        return parts["encoder"] + parts["decoder"] + parts["prior"]
+        return sum(self.decay_variable_parts.values(), [])
 
     def weight_decay(self):
         """weight_decay * sum 0.5 ||.||^2 over `decay_variables`: the sum of `weight_decay_parts`."""
         return tf.add_n(list(self.weight_decay_parts().values()))
 
     def weight_decay_parts(self):
-        """{"encoder", "decoder", "prior"}: weight_decay * sum 0.5 ||.||^2 over each part's decay variables."""
+        """{part: weight_decay * sum 0.5 ||.||^2 over its decay variables} of `decay_variable_parts`."""
         return {name: self.config.weight_decay * l2_half(variables)
                 for name, variables in self.decay_variable_parts.items()}
 
+    def observed_input(self, x):
+        """x as the encoder sees it: for structured prediction with the unobserved half zeroed."""
+        return x * self.observed_mask if self.config.is_struct else x
+
     def encoder_input(self, x):
-        """x - m, with the unobserved half zeroed first for structured prediction."""
-        observed = x * self.observed_mask if self.config.is_struct else x
-        return observed - self.input_mean
+        """observed_input(x) - m."""
+        return self.observed_input(x) - self.input_mean
 
     def decoder_logits(self, z, training):
         """Bernoulli logits of p(x|z): network output plus the data bias log(m / (1 - m)). [..., n] -> [..., D]."""

@@ -64,8 +64,8 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("posterior_ais_temperatures", 500, "AIS temperatures per posterior RBM in evaluation.",
                          lower_bound=2, **fv)
     flags.DEFINE_integer("num_hidden_units", 200, "Units per hidden layer of every network.", lower_bound=1, **fv)
-    flags.DEFINE_integer("summary_every", None, "Write training summaries every this many steps (default: 200 for "
-                         "DVAE##, 1000 for DVAE#).", lower_bound=1, **fv)
+    flags.DEFINE_integer("summary_every", None, "Write training summaries every this many steps (default: 1000, "
+                         "the legacy cadence).", lower_bound=1, **fv)
     flags.DEFINE_bool("xla", True, "Compile the training step with XLA (jit_compile).", **fv)
     flags.DEFINE_float("checkpoint_every_secs", 600, "Write the `latest` checkpoint (what --resume restores) this "
                        "often, in seconds, besides at every validation (0: off).", lower_bound=0, **fv)
@@ -83,6 +83,14 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("num_cpu_devices", 1, "Split the CPU into this many logical devices (to run mirrored "
                          "without GPUs).", lower_bound=1, **fv)
     flags.DEFINE_bool("resume", False, "Continue the run found in the run directory from its latest checkpoint.", **fv)
+
+
+def define_import_tf1_flags(flag_values=FLAGS):
+    """Every flag of main.py plus python -m dvae_tf2.tools.import_tf1's own --checkpoint."""
+    define_flags(flag_values)
+    flags.DEFINE_string("checkpoint", None, "Legacy TF1 run directory (or checkpoint prefix) whose tf.train.Saver "
+                        "checkpoint to import; give the legacy flags of that run too.", required=True,
+                        flag_values=flag_values)
 
 
 def resolve_codebase(f=FLAGS):

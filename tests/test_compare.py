@@ -20,11 +20,12 @@ _REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pat
 _DIGEST = data.images_digest(np.eye(4))
 
 
-def _write_run(log_dir, baseline, seed, neg_ll, num_latents=200, L=1, val_curve=None, suffix=True, eval_every=2000):
+def _write_run(log_dir, baseline, seed, neg_ll, num_latents=200, L=1, val_curve=None, suffix=True, eval_every=2000,
+               **config_fields):
     """A finished run as the trainer leaves it: results.json, test_log_likelihoods.npy, events with val/neg_ll."""
     config = Config(log_dir=str(log_dir), baseline=baseline, num_latents=num_latents, num_groups=L, seed=seed,
                     run_suffix=f"seed{seed}" if suffix else "", num_train_iter=20000, eval_iw_samples=1000,
-                    test_subset=len(neg_ll), eval_every=eval_every).validate()
+                    test_subset=len(neg_ll), eval_every=eval_every, **config_fields).validate()
     os.makedirs(config.run_dir)
     neg_ll = np.asarray(neg_ll, np.float64)
     np.save(os.path.join(config.run_dir, "test_log_likelihoods.npy"), -neg_ll)

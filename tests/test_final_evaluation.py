@@ -56,7 +56,7 @@ def test_final_evaluation_saves_per_image_log_likelihoods(tmp_path):
                     prior_ais_temperatures=20, eval_iw_samples=4, test_subset=20, jit_compile=False,
                     run_suffix="seed7", seed=7).validate()
     trainer = Trainer(config, splits)
-    trainer._validate(0)   # saves the best checkpoint that final_evaluation restores
+    trainer.validate(0)   # saves the best checkpoint that final_evaluation restores
     results = trainer.final_evaluation(wall_seconds=1.0, validation_seconds=0.5, start_step=0)
     assert config.run_dir.endswith(os.path.join("1", "1-seed7"))
     log_likelihoods = np.load(os.path.join(config.run_dir, "test_log_likelihoods.npy"))

@@ -61,10 +61,13 @@ def test_every_written_tag_is_shown_by_exactly_one_plugin(tmp_path, shared_data_
     by_plugin = collections.defaultdict(set)
     for tag, (plugin,) in plugins.items():
         by_plugin[plugin].add(tag)
-    assert {"train/reconstruction_images", "val/reconstruction_images", "samples/generated"} == by_plugin["images"]
-    posterior = {"posterior/b1", "posterior/b2", "posterior/w"} if baseline == "rbm_post" else {"posterior/q"}
+    assert {"recon/image", "generated_sample/image", "masked_input/image/0", "masked_input/image/1",
+            "masked_input/image/2", "val/reconstruction_images", "samples/generated"} == by_plugin["images"]
+    posterior = ({"posterior/b1", "posterior/b2", "posterior/w", "b1", "b2", "w"} if baseline == "rbm_post"
+                 else {"posterior/q"})
     assert {"prior/w", "prior/b"} | posterior == by_plugin["histograms"]
-    assert {"train/objective", "train/reconstruction", "train/kl", "val/neg_ll", "test/neg_ll",
+    assert {"train/objective", "obj/recon_loss", "obj/kl", "val/neg_ll", "test/neg_ll",
             "prior/log_z_ais"} <= by_plugin["scalars"]
     assert ("train/iw_ess_fraction" in by_plugin["scalars"]) == (k > 1)
-    assert set(by_plugin) == {"scalars", "images", "histograms"}, dict(by_plugin)
+    assert by_plugin["hparams"] == {"_hparams_/experiment", "_hparams_/session_start_info"}
+    assert set(by_plugin) == {"scalars", "images", "histograms", "hparams"}, dict(by_plugin)

@@ -59,9 +59,9 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
             for event in tf.compat.v1.train.summary_iterator(os.path.join(config.run_dir, f))
             for value in event.summary.value}
     posterior_tag = "posterior/w" if baseline == "rbm_post" else "posterior/q"
-    assert {"train/objective", "train/reconstruction", "train/kl", "train/weight_decay", "train/kl_coefficient",
-            "train/learning_rate", "posterior/beta", "prior/log_z_train", "prior/sampler_ess", "val/neg_elbo",
-            "val/neg_ll", "prior/log_z_ais", "prior/grad_bias", "prior/log_z_lag", "prior/grad_error", "test/neg_ll", "test/neg_elbo", "train/reconstruction_images",
+    assert {"train/objective", "obj/recon_loss", "obj/kl", "weigh_decay/total", "kl_coeff", "learning_rate", "beta",
+            "prior/log_z_train", "prior/sampler_ess", "val/neg_elbo", "val/neg_ll", "prior/log_z_ais",
+            "prior/grad_bias", "prior/log_z_lag", "prior/grad_error", "test/neg_ll", "test/neg_elbo", "recon/image",
             "val/reconstruction_images", "samples/generated", "prior/w", posterior_tag} <= tags, tags
     # The best checkpoint restores every variable of the model the final evaluation used.
     restored, step = restore_best_model(load_run_config(config.run_dir), mnist)

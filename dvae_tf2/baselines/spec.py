@@ -48,8 +48,8 @@ class BaselineSpec:
     posteriors); make_posterior(spec, config, training_size, seed) and make_prior(spec, config)
     build the layers; check(config) raises ValueError naming the offending flag. default_beta maps
     a dataset, or a (dataset, struct) pair for the DVAE# code base, to the legacy beta.
-    smoothing_parameters(config) -> {name: value} of the posterior's smoothing as the DVAE# code names
-    them (its `posterior/<name>` summaries; empty where it writes none).
+    smoothing_parameters(config) -> {name: value} of the posterior's smoothing as the baseline's legacy code
+    names them (its `posterior/<name>` summaries; empty where it writes none).
     """
     name: str
     description: str

@@ -53,6 +53,15 @@ class HierarchicalPosterior(keras.layers.Layer):
     def decay_variables(self):
         return self.context.decay_variables + [v for layer in self.group_layers for v in layer.decay_variables]
 
+    @property
+    def decay_variable_parts(self):
+        """{"encoder_context": the shared context's decay variables (if it has layers), "encoder": the group
+        nets'}. The legacy DVAE## code counts its context network (pre_proc) in the total weight decay but not in
+        the encoder's."""
+        groups = {"encoder": [v for layer in self.group_layers for v in layer.decay_variables]}
+        context = self.context.decay_variables
+        return {"encoder_context": context, **groups} if context else groups
+
     def group_logits(self, output):
         """Bernoulli logits of a group from its net's output [M, outputs_per_unit * units]."""
         return output

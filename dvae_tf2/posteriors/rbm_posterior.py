@@ -66,6 +66,10 @@ class RBMPosterior(keras.layers.Layer):
         """The encoder network's kernels and BN gammas; as in the legacy code, not the coupling BN's gamma."""
         return self.net.decay_variables
 
+    @property
+    def decay_variable_parts(self):
+        return {"encoder": self.net.decay_variables}
+
     def params(self, x_centered, training):
         """Per-example RBM parameters for x_centered [N, D] -> RBMParams with batch N."""
         n1, n2 = self.num_vars1, self.num_vars2

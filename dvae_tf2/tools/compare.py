@@ -1,11 +1,14 @@
 """Puts the finished runs under a log directory beside the published DVAE## numbers, with uncertainties.
 
-python -m dvae_tf2.tools.compare --log_dir=./runs [--format=markdown|csv|json] [--plot=FILE.png]
+python -m dvae_tf2.tools.compare --log_dir=./runs [--tf1_log_dir=./legacy_logs] [--format=markdown|csv|json]
+    [--plot=FILE.png]
 
 Three tables: every run (test NLL ± its standard error over the test images, the published number of the
 same configuration and the difference); runs of one configuration with different seeds (mean ± sd);
 paired per-image differences between runs that differ only in baseline or seed and were evaluated on the
-same test images (from each run's test_log_likelihoods.npy).
+same test images (from each run's test_log_likelihoods.npy). With --tf1_log_dir, a fourth: every run beside
+the legacy TF1 run of the same configuration (read from its TF1 event files, see tf1_runs) and the published
+number, with one note per TF1 run that is missing, unfinished or unreadable.
 """
 import argparse
 import csv
@@ -21,7 +24,7 @@ import typing
 import numpy as np
 
 from dvae_tf2 import uncertainty
-from dvae_tf2.tools import summarize
+from dvae_tf2.tools import summarize, tf1_runs
 from dvae_tf2.tools.published import PublishedResults
 
 LEGACY_STEPS = 1_000_000
@@ -170,6 +173,41 @@ def paired_rows(runs):
     return rows
 
 
+def tf1_rows(runs, legacy_runs, published):
+    """One row per run of ours beside the finished TF1 run of its configuration (None fields if there is none):
+    both test NLLs, ours − TF1 (± our standard error; the TF1 events hold no per-image numbers), and the
+    published number."""
+    finished = {}
+    for legacy in legacy_runs:
+        if legacy.status == tf1_runs.FINISHED:
+            finished.setdefault(legacy.key, legacy)
+    rows = []
+    for run in runs:
+        legacy = finished.get(tf1_runs.config_key(run.config))
+        neg_ll = run.result["test_neg_ll"]
+        rows.append({"config": run.config, "run": run.path, "seed": run.config.get("seed"),
+                     "steps": run.result["steps"], "test_neg_ll": neg_ll, "test_neg_ll_stderr": run.neg_ll_stderr,
+                     "tf1_run": legacy and legacy.path, "tf1_steps": legacy and legacy.steps,
+                     "tf1_test_neg_ll": legacy and legacy.test_neg_ll,
+                     "tf1_difference": None if legacy is None else neg_ll - legacy.test_neg_ll,
+                     **_published_fields(published, run.config, neg_ll)})
+    return rows
+
+
+def tf1_notes(runs, legacy_runs):
+    """One line per TF1 run that is unreadable or unfinished, per run of ours without a finished TF1 run of
+    its configuration, and per finished TF1 run without a run of ours."""
+    notes = [f"TF1 {legacy.path}: {legacy.status}: {legacy.problem}" for legacy in legacy_runs
+             if legacy.status != tf1_runs.FINISHED]
+    finished = {legacy.key for legacy in legacy_runs if legacy.status == tf1_runs.FINISHED}
+    ours = {tf1_runs.config_key(run.config) for run in runs}
+    notes += [f"ours {run.path}: no finished TF1 run of this configuration" for run in runs
+              if tf1_runs.config_key(run.config) not in finished]
+    notes += [f"TF1 {legacy.path}: no run of ours of this configuration" for legacy in legacy_runs
+              if legacy.status == tf1_runs.FINISHED and legacy.key not in ours]
+    return notes
+
+
 def _number(value, digits=2):
     return DASH if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
@@ -206,6 +244,16 @@ SEED_COLUMNS = _CONFIG + (
     ("published ± sd", _published),
     ("difference", lambda r: _number(r["difference"])),
 )
+TF1_COLUMNS = _CONFIG + (
+    ("seed", lambda r: str(r["seed"])),
+    ("steps", lambda r: str(r["steps"])),
+    ("test NLL ± s.e.", lambda r: _plus_minus(r["test_neg_ll"], r["test_neg_ll_stderr"])),
+    ("TF1 steps", lambda r: DASH if r["tf1_steps"] is None else str(r["tf1_steps"])),
+    ("TF1 test NLL", lambda r: _number(r["tf1_test_neg_ll"])),
+    ("ours − TF1 ± s.e.", lambda r: _plus_minus(r["tf1_difference"], r["test_neg_ll_stderr"])),
+    ("published ± sd", _published),
+    ("ours − published", lambda r: _number(r["difference"])),
+)
 PAIR_COLUMNS = tuple(c for c in _CONFIG if c[0] not in ("baseline", "L")) + (
     ("A", lambda r: r["a"]),
     ("B", lambda r: r["b"]),
@@ -229,25 +277,37 @@ def _flat(row, table):
     return flat
 
 
-def render(tables, published, fmt):
-    """The tables as Markdown (with headings), CSV (blank-line separated sections) or JSON text."""
+def _csv_section(name, rows):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["table"] + list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({"table": name, **row} for row in rows)
+    return out.getvalue()
+
+
+def render(tables, published, fmt, tf1_notes=None):
+    """The tables as Markdown (with headings), CSV (blank-line separated sections) or JSON text.
+
+    tables: compare()'s, optionally with "beside_tf1" (tf1_rows); tf1_notes: tf1_notes()'s lines, if any.
+    """
     if fmt == "json":
+        notes = {} if tf1_notes is None else {"tf1_notes": tf1_notes}
         return json.dumps({"published_source": published.source,
-                           **{name: [_flat(row, name) for row in rows] for name, rows in tables.items()}}, indent=2,
-                          ensure_ascii=False)
+                           **{name: [_flat(row, name) for row in rows] for name, rows in tables.items()}, **notes},
+                          indent=2, ensure_ascii=False)
     if fmt == "csv":
-        sections = []
-        for name, rows in tables.items():
-            if rows:
-                out = io.StringIO()
-                writer = csv.DictWriter(out, fieldnames=["table"] + list(_flat(rows[0], name)), lineterminator="\n")
-                writer.writeheader()
-                writer.writerows({"table": name, **_flat(row, name)} for row in rows)
-                sections.append(out.getvalue())
+        sections = [_csv_section(name, [_flat(row, name) for row in rows]) for name, rows in tables.items() if rows]
+        if tf1_notes:
+            sections.append(_csv_section("tf1_notes", [{"note": note} for note in tf1_notes]))
         return "\n".join(sections).rstrip("\n")
     parts = ["## Runs", "", summarize.markdown_table(tables["runs"], RUN_COLUMNS), "",
              f"Published: {published.source}; mean ± sd over 5 runs of 1,000,000 steps. "
              f"difference = ours − published (nats)."]
+    if "beside_tf1" in tables:
+        parts += ["", "## Beside the TF1 runs", "", summarize.markdown_table(tables["beside_tf1"], TF1_COLUMNS), "",
+                  "TF1 test NLL: the legacy run's final test of its best checkpoint (test/neg_ll at step num_iter); "
+                  "s.e.: ours, over our test images."]
+        parts += [""] + [f"- {note}" for note in tf1_notes or ()]
     if tables["seed_groups"]:
         parts += ["", "## Seeds (same configuration)", "", summarize.markdown_table(tables["seed_groups"], SEED_COLUMNS)]
     if tables["paired_differences"]:
@@ -268,12 +328,26 @@ def plot(runs, log_dir, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m dvae_tf2.tools.compare", description=__doc__.splitlines()[0])
     parser.add_argument("--log_dir", required=True, help="root of the run directories")
+    parser.add_argument("--tf1_log_dir", default=None,
+                        help="root of legacy TF1 run directories (either code base's layout) to put beside ours")
     parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format")
     parser.add_argument("--plot", default=None, help="also write validation NLL against step to this PNG file")
     args = parser.parse_args(argv)
     published = PublishedResults()
-    status, runs = summarize.print_results(
-        args.log_dir, load_runs, lambda found: render(compare(found, published), published, args.format))
+    legacy_runs = None
+    if args.tf1_log_dir is not None:
+        if not os.path.isdir(args.tf1_log_dir):
+            print(f"error: --tf1_log_dir={args.tf1_log_dir} is not a directory", file=sys.stderr)
+            return 2
+        legacy_runs = tf1_runs.find_runs(args.tf1_log_dir)
+
+    def render_found(found):
+        tables, notes = compare(found, published), None
+        if legacy_runs is not None:
+            tables["beside_tf1"], notes = tf1_rows(found, legacy_runs, published), tf1_notes(found, legacy_runs)
+        return render(tables, published, args.format, notes)
+
+    status, runs = summarize.print_results(args.log_dir, load_runs, render_found)
     if status:
         return status
     if args.plot:

@@ -25,7 +25,7 @@ SAMPLER_BIAS_IMAGES = 1000
 SAMPLER_BIAS_SAMPLES = 10
 
 
-def _variable_name(variable):
+def variable_name(variable):
     """Keras variables' path (decoder/dense_0/kernel), else the tf.Variable name without ':0'."""
     return getattr(variable, "path", None) or variable.name.split(":")[0]
 
@@ -80,7 +80,7 @@ class Trainer:
         self.summaries = RunSummaries(self.run_dir, config)
         if config.check_numerics:
             tf.debugging.enable_check_numerics()
-        self.guard = FiniteGuard(WATCHED_LOSSES + tuple(f"gradient of {_variable_name(v)}" for v in variables),
+        self.guard = FiniteGuard(WATCHED_LOSSES + tuple(f"gradient of {variable_name(v)}" for v in variables),
                                  config.batch_size, checked_through=self.step)
 
     @property
@@ -201,7 +201,8 @@ class Trainer:
     def evaluate(self, split_images, num_samples, label):
         return self.evaluator(split_images, num_samples, label=label)
 
-    def _validate(self, step):
+    def validate(self, step):
+        """Validates the model at `step`: summaries, `best` if the validation NLL improved, `latest`."""
         self.guard.check(step, self.run_dir)
         refresh = self.refresh_prior_log_z()
         val_images = self.splits.valid[:: self.config.val_stride]
@@ -276,7 +277,7 @@ class Trainer:
                     window_start, window_steps = time.time(), 0
                 if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
                     validation_start = time.time()
-                    self._validate(step)
+                    self.validate(step)
                     validation_seconds += time.time() - validation_start
                     window_start = time.time()   # keep validation out of the next steps/s window
                     schedule.saved()
@@ -312,6 +313,7 @@ class Trainer:
         logging.info("test -ELBO %.3f, test NLL %.3f (%d images x %d samples, %.0f s)", test.neg_elbo,
                      test.neg_ll, test.num_images, test.num_samples, test.seconds)
         self.summaries.evaluation("test", test, final_step)
+        self.summaries.hyperparameters(final_step)
         self.summaries.flush()
         results = {
             "config": dataclasses.asdict(cfg),

@@ -22,4 +22,5 @@ SPEC = BaselineSpec(
     description="DVAE# power-function smoothing, mean-field marginal RBM prior, shared-context directed posterior",
     default_beta={"binarized_mnist": 30.0, "omniglot": 30.0},
     relaxation=_relaxation,
-    make_prior=_prior)
+    make_prior=_prior,
+    smoothing_parameters=lambda config: PowerFunctionSmoothing(config.beta).parameters())

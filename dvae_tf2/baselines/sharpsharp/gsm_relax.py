@@ -8,4 +8,5 @@ SPEC = BaselineSpec(
     name="gsm_relax",
     description="Concrete relaxation of the shared-context directed posterior",
     default_beta={"binarized_mnist": 10.0, "omniglot": 10.0},
-    relaxation=lambda config: functools.partial(ConcreteRelaxedBernoulli, beta=config.beta))
+    relaxation=lambda config: functools.partial(ConcreteRelaxedBernoulli, beta=config.beta),
+    smoothing_parameters=lambda config: {"beta": config.beta})

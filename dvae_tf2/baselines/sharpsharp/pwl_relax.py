@@ -8,4 +8,5 @@ SPEC = BaselineSpec(
     name="pwl_relax",
     description="PWL relaxation of the shared-context directed posterior",
     default_beta={"binarized_mnist": 4.0, "omniglot": 3.0},
-    relaxation=lambda config: functools.partial(PWLRelaxedBernoulli, beta=config.beta))
+    relaxation=lambda config: functools.partial(PWLRelaxedBernoulli, beta=config.beta),
+    smoothing_parameters=lambda config: {"beta": config.beta})
