@@ -6,10 +6,22 @@ import tempfile
 import time
 
 import tensorflow as tf
+from absl import logging
 
 from dvae_tf2 import atomic_io
 from dvae_tf2.config import Config
 from dvae_tf2.model import DVAE
+
+
+
+def _not_checkpoint_timing(record):
+    """False for TensorFlow's checkpoint writer's INFO line at every save ("Sharding callback duration"), which
+    tells a user nothing; everything else passes."""
+    return not (record.levelno == logging.converter.STANDARD_INFO
+                and record.pathname.endswith(os.path.join("checkpoint", "functional_saver.py")))
+
+
+logging.get_absl_logger().addFilter(_not_checkpoint_timing)
 
 # Config fields that must match to resume from a checkpoint.
 RESUME_KEYS = ("dataset", "experiment", "baseline", "num_latents", "num_groups", "k", "num_train_iter",
