@@ -42,6 +42,7 @@ def main(argv):
         except TrainingStopped as stopped:   # logged by the trainer; the shell's status for a signal
             sys.exit(128 + stopped.signum)
     summary = {key: results[key] for key in ("steps", "wall_time_s", "validation_seconds", "steps_per_s",
+                                             "compiled_steps_per_s",
                                              "val_neg_elbo", "val_neg_ll", "test_neg_elbo", "test_neg_ll",
                                              "prior_log_z")}
     print(json.dumps(summary, indent=2))

@@ -48,6 +48,8 @@ def test_short_training_lowers_validation_nll(tmp_path, shared_data_dir, mnist, 
                 "prior_log_z"):
         assert key in saved
     assert saved["steps"] == 400 and saved["config"]["baseline"] == baseline
+    # steps_per_s counts the session's first step, which compiles the step; compiled_steps_per_s does not.
+    assert saved["compiled_steps_per_s"] > saved["steps_per_s"] > 0
     bias = saved["prior_sampler_bias"]   # measured at the best checkpoint, whose population was re-anchored
     assert abs(bias["log_z_lag"]) < 0.5 and 0 < bias["grad_error"] < 10 * bias["grad_noise_floor"], bias
     assert 0 < bias["grad_bias"] < 5, bias

@@ -172,17 +172,20 @@ class Trainer:
         """AIS estimate of the prior's log Z and the training sampler's bias against it -> LogZRefresh
         (None for struct, which has no prior)."""
         start = time.time()
+        if not self.config.is_struct:
+            logging.info("estimating the prior's log Z by AIS (%d chains x %d temperatures) ...",
+                         self.config.prior_ais_chains, self.config.prior_ais_temperatures)
         refresh = self.model.refresh_prior_log_z(self.config.prior_ais_chains, self.config.prior_ais_temperatures,
                                                  self.eval_rng, self.splits.valid[:SAMPLER_BIAS_IMAGES],
                                                  SAMPLER_BIAS_SAMPLES)
         if refresh is not None:
             bias = refresh.sampler_bias
-            logging.info("prior log Z = %.4f +- %.4f (AIS, %d chains x %d temperatures, %.1f s); training sampler: "
-                         "log Z lag %.3f, W-gradient error %.4f (noise floor %.4f, %.3f of the KL gradient)",
-                         float(self.model.prior.log_z.numpy()), float(self.model.prior.log_z_stderr.numpy()),
-                         self.config.prior_ais_chains, self.config.prior_ais_temperatures, time.time() - start,
-                         float(bias.log_z_lag), float(bias.grad_error), float(bias.grad_noise_floor),
-                         float(bias.grad_bias))
+            logging.info("prior log Z = %.4f +- %.4f (%.1f s)", float(self.model.prior.log_z.numpy()),
+                         float(self.model.prior.log_z_stderr.numpy()), time.time() - start)
+            # The sampler diagnostics are in TensorBoard (prior/) and results.json; here only at debug level.
+            logging.debug("training sampler: log Z lag %.3f, W-gradient error %.4f (noise floor %.4f, %.3f of the "
+                          "KL gradient)", float(bias.log_z_lag), float(bias.grad_error), float(bias.grad_noise_floor),
+                          float(bias.grad_bias))
         return refresh
 
     def _reanneal_due(self, step):
@@ -199,6 +202,7 @@ class Trainer:
             60, step, self.config.prior_reanneal_temperatures, time.time() - start, lag, float(result.log_z[0]))
 
     def evaluate(self, split_images, num_samples, label):
+        logging.info("%s: %d images x %d samples ...", label, len(split_images), num_samples)
         return self.evaluator(split_images, num_samples, label=label)
 
     def validate(self, step):
@@ -275,6 +279,8 @@ class Trainer:
                     rate = window_steps / (time.time() - window_start)
                     self._log_training(step, x, losses, rate, first_of_session=step == start_step + 1)
                     window_start, window_steps = time.time(), 0
+                    if step == start_step + 1:   # the session's first step includes compiling it
+                        first_step_end, validation_after_first = time.time(), validation_seconds
                 if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
                     validation_start = time.time()
                     self.validate(step)
@@ -293,10 +299,18 @@ class Trainer:
             self._save_latest(last_step)
             logging.info("stopped at step %d; continue with --resume", last_step)
             return None
-        return self.final_evaluation(wall_seconds, validation_seconds, start_step)
+        compiled_rate = None
+        if last_step > start_step + 1:
+            compiled_seconds = time.time() - first_step_end - (validation_seconds - validation_after_first)
+            compiled_rate = (last_step - start_step - 1) / max(compiled_seconds, 1e-9)
+        return self.final_evaluation(wall_seconds, validation_seconds, start_step, compiled_rate)
 
-    def final_evaluation(self, wall_seconds, validation_seconds, start_step):
+    def final_evaluation(self, wall_seconds, validation_seconds, start_step, compiled_steps_per_s=None):
         """Restores the best checkpoint, refreshes log Z, evaluates the test set, writes results.json.
+
+        results.json's steps_per_s is this session's steps over its training time (wall time less validation),
+        which includes compiling the step; compiled_steps_per_s (given by train) leaves out the session's first
+        step, i.e. the rate of the compiled step, as the training log lines show it.
 
         Beside results.json it saves test_log_likelihoods.npy: [test_images] float64 IW estimates of log p(x)
         (struct: log p(x2|x1)), in test-set order, for paired comparisons between runs
@@ -323,6 +337,7 @@ class Trainer:
             "wall_time_s": wall_seconds,                 # training and validation, this session
             "validation_seconds": validation_seconds,
             "steps_per_s": (final_step - start_step) / max(wall_seconds - validation_seconds, 1e-9),
+            "compiled_steps_per_s": compiled_steps_per_s,
             "val_neg_elbo": float(self.best_val_neg_elbo.numpy()),
             "val_neg_ll": float(self.best_val_neg_ll.numpy()),
             "test_neg_elbo": test.neg_elbo,
