@@ -179,8 +179,10 @@ class Trainer:
         return refresh
 
     def _reanneal_due(self, step):
-        every = self.config.prior_reanneal_every
-        return bool(every) and step > 0 and step % every == 0 and not self.config.is_struct
+        """Restarts are for population annealing: PCD chains persist for the whole run (as the legacy PCD)."""
+        cfg = self.config
+        every = cfg.prior_reanneal_every
+        return bool(every) and step > 0 and step % every == 0 and not cfg.is_struct and cfg.prior_sampler == "pa"
 
     def reanneal_prior_sampler(self, step):
         """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
