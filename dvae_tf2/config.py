@@ -213,6 +213,8 @@ class Config:
         for name in ("prior_ais_temperatures", "posterior_ais_temperatures", "prior_reanneal_temperatures"):
             if getattr(self, name) < 2:
                 raise ValueError(f"--{name}={getattr(self, name)} must be at least 2")
+        if self.seed < 0:
+            raise ValueError(f"--seed={self.seed} must be >= 0")
         if self.val_iw_samples < 0:
             raise ValueError(f"--val_iw_samples={self.val_iw_samples} must be >= 0 (0 = --eval_iw_samples)")
         if self.run_suffix and not RUN_SUFFIX_PATTERN.fullmatch(self.run_suffix):

@@ -30,7 +30,9 @@ def define_flags(flag_values=FLAGS):
                       "--eval_batchsize, --input_size: DVAE#; --L, --experiment, --num_latents: DVAE##), else from "
                       "--baseline; dvaes_power (in both) means DVAE# when --qupa or --beta is given, DVAE## "
                       "otherwise.", **fv)
-    flags.DEFINE_integer("seed", 1, "Seed of every random stream (data order, samplers, noise).", **fv)
+    flags.DEFINE_integer("seed", 1, "Seed of the run: every random stream (data order, network weights, posterior "
+                         "noise, prior sampler, evaluation, ...) is split from it by numpy's SeedSequence, so "
+                         "neighbouring seeds share no stream.", lower_bound=0, **fv)
     flags.DEFINE_string("run_suffix", "", "Appended to the run directory as <k>-<run_suffix> (e.g. seed2) so runs "
                         "of one configuration with different seeds sit side by side; empty: the legacy layout.", **fv)
     flags.DEFINE_integer("batch_size", 100, "Training batch size.", lower_bound=1, **fv)

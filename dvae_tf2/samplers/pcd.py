@@ -3,6 +3,7 @@ import typing
 
 import tensorflow as tf
 
+from dvae_tf2 import random_streams
 from dvae_tf2.samplers import gibbs
 
 
@@ -38,7 +39,7 @@ class PCDSampler(tf.Module):
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, seed=0, name=None):
         super().__init__(name=name)
         self.num_sweeps = num_sweeps
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.rng = random_streams.generator(seed)
         self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
 
     def anchor_log_z(self, params, log_z):
