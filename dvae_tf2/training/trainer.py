@@ -67,7 +67,7 @@ class Trainer:
         self.best_val_neg_elbo = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
         self.checkpoints = RunCheckpoints(
             tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, prior_ais_rng=self.prior_ais_rng,
-                               prior_restart_rng=self.prior_restart_rng,
+                                prior_restart_rng=self.prior_restart_rng,
                                 best_val_neg_ll=self.best_val_neg_ll, best_val_neg_elbo=self.best_val_neg_elbo),
             self.run_dir)
         self.evaluator = Evaluator(self.model, config.eval_rows_per_batch, self.strategy if self.distributed else None)
