@@ -200,11 +200,20 @@ def test_iw_objective_gradients_match_finite_differences(images, monkeypatch):
             losses = losses_at(variable, 0.0)
             loss = getattr(losses, loss_name)
         analytic = np.sum(tape.gradient(loss, variable).numpy() * direction)
+        # d log w along the direction: forward-mode, checked against one-sided finite differences wherever those
+        # agree. Where they do not, a kink of the PWL relaxation lies within eps of the point for that log weight
+        # (its slopes on the two sides differ by O(1)), and no finite difference is the derivative there.
+        with tf.autodiff.ForwardAccumulator(variable.value, tf.constant(direction)) as accumulator:   # its tf.Variable
+            centre = losses_at(variable, 0.0).log_weights
+        d_log_w = accumulator.jvp(centre).numpy()
         eps = 1e-3
-        d_log_w = (losses_at(variable, eps * direction).log_weights.numpy()
-                   - losses_at(variable, -eps * direction).log_weights.numpy()) / (2 * eps)
+        forward = (losses_at(variable, eps * direction).log_weights.numpy() - centre.numpy()) / eps
+        backward = (centre.numpy() - losses_at(variable, -eps * direction).log_weights.numpy()) / eps
+        smooth = np.abs(forward - backward) < 0.1 + 0.02 * np.abs(forward)
+        assert smooth.sum() >= 3, (forward, backward)
+        np.testing.assert_allclose(d_log_w[smooth], (0.5 * (forward + backward))[smooth], rtol=0.02, atol=0.05)
         w = tf.nn.softmax(losses.log_weights, axis=-1).numpy()
         c = float(losses.coefficient)
         omega = c * w ** 2 + (1 - c) * w if loss_name == "loss_q" else w
         assert c == 0.5
-        np.testing.assert_allclose(analytic, -np.mean(np.sum(omega * d_log_w, axis=1)), rtol=0.02)
+        np.testing.assert_allclose(analytic, -np.mean(np.sum(omega * d_log_w, axis=1)), rtol=1e-3)
