@@ -1,4 +1,5 @@
-"""The prior sampler's restarts (--prior_reanneal_every) are for population annealing; PCD chains persist."""
+"""The prior sampler's restarts (--prior_reanneal_every) are for population annealing; PCD chains persist (slow: they
+train a few steps)."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -22,6 +23,7 @@ def _trainer(tmp_path, data_dir, mnist, sampler):
     return Trainer(config, mnist)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler,restarts", [("pa", [2]), ("pcd", [])])
 def test_only_population_annealing_restarts_at_the_reanneal_step(tmp_path, shared_data_dir, mnist, monkeypatch,
                                                                   sampler, restarts):
@@ -33,6 +35,7 @@ def test_only_population_annealing_restarts_at_the_reanneal_step(tmp_path, share
     assert seen == restarts
 
 
+@pytest.mark.slow
 def test_pcd_chains_carry_over_the_reanneal_step(tmp_path, shared_data_dir, mnist):
     # Step 3 follows the restart point (step 2): its PCD chains must be step 2's chains advanced by the step's
     # sweeps at the prior after step 2, replayed here from the sampler's saved generator state.
