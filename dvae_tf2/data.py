@@ -248,7 +248,8 @@ def training_batches(splits, batch_size, seed, start_step=0):
     train = tf.constant(splits.train)
 
     def shuffled(epoch):
-        keys = tf.random.stateless_uniform([num_train], seed=tf.stack([tf.constant(streams.data_order, tf.int64), epoch]))
+        seed_pair = tf.stack([tf.constant(streams.data_order, tf.int64), epoch])
+        keys = tf.random.stateless_uniform([num_train], seed=seed_pair)
         return tf.cast(tf.argsort(keys), tf.int32)
 
     def epoch_indices(epoch):

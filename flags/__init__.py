@@ -58,8 +58,8 @@ def define_flags(flag_values=FLAGS):
                        "run at the previous step's parameters, before reweighting (0.5: the split before issue 13).",
                        lower_bound=0.0, upper_bound=0.99, **fv)
     flags.DEFINE_integer("prior_reanneal_every", 1000, "Restart the prior's training sampler every this many steps "
-                         "by population annealing from the uniform distribution (0: never). Population annealing only: PCD "
-                         "(--qupa=False) keeps its chains for the whole run.", lower_bound=0, **fv)
+                         "by population annealing from the uniform distribution (0: never). Population annealing "
+                         "only: PCD (--qupa=False) keeps its chains for the whole run.", lower_bound=0, **fv)
     flags.DEFINE_integer("prior_reanneal_temperatures", 1000, "Temperatures of that annealing run.", lower_bound=2,
                          **fv)
     flags.DEFINE_enum("gi_scale_gradient", "legacy", list(SCALE_GRADIENTS),
@@ -131,7 +131,8 @@ def config_from_flags(f=FLAGS):
     config = config_lib.Config(
         codebase=codebase, struct=f.struct, input_size=f.input_size, data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
         num_latents=f.num_latents, num_groups=f.L, k=f.k,
-        beta=f.beta, gi_scale_gradient=f.gi_scale_gradient, num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
+        beta=f.beta, gi_scale_gradient=f.gi_scale_gradient,
+        num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
         num_hidden_units=f.num_hidden_units,
         prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
         num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,

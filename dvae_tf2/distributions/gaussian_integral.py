@@ -41,7 +41,8 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
 
     def __init__(self, logits, shift, scale, scale_gradient=LEGACY_SCALE_GRADIENT):
         if scale_gradient not in SCALE_GRADIENTS:
-            raise ValueError(f"scale_gradient={scale_gradient!r} is invalid; valid values: {', '.join(SCALE_GRADIENTS)}")
+            raise ValueError(f"scale_gradient={scale_gradient!r} is invalid; valid values: "
+                             f"{', '.join(SCALE_GRADIENTS)}")
         super().__init__(logits, beta=None)
         self.shift = shift
         self.scale = scale
