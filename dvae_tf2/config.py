@@ -8,6 +8,7 @@ from dvae_tf2 import distribute
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, all_baseline_names, get_baseline
 from dvae_tf2.baselines.spec import NO_IW
 from dvae_tf2.data import DATASETS, VALIDATION_STRIDE
+from dvae_tf2.distributions.gaussian_integral import LEGACY_SCALE_GRADIENT, SCALE_GRADIENTS
 
 EXPERIMENTS = ("vae", "struct")
 NUM_GROUPS = (1, 2, 4)
@@ -43,6 +44,7 @@ class Config:
     num_groups: int = 1                  # L: groups of the directed posterior
     k: int = 1                           # samples per example in training (IW bound if > 1)
     beta: typing.Optional[float] = None      # None: the baseline's legacy beta for the dataset
+    gi_scale_gradient: str = LEGACY_SCALE_GRADIENT   # dvaes_gi d zeta / d s: legacy (omits delta) or exact
     num_train_iter: int = 1000000
     batch_size: int = 100
     base_lr: typing.Optional[float] = None   # None: 3e-3 (3e-4 for struct)
@@ -194,6 +196,7 @@ class Config:
             raise ValueError(f"--struct={self.struct} belongs to the DVAE# code base; use --codebase={DVAE_SHARP}")
         _check_choice("L", self.num_groups, NUM_GROUPS)
         _check_choice("prior_sampler", self.prior_sampler, PRIOR_SAMPLERS)
+        _check_choice("gi_scale_gradient", self.gi_scale_gradient, SCALE_GRADIENTS)
         self.baseline_spec.check(self)
         if self.num_latents < 2 or self.num_latents % 2 or self.num_latents % self.num_groups:
             raise ValueError(f"--num_latents={self.num_latents} must be even and split into L={self.num_groups} "
@@ -210,6 +213,8 @@ class Config:
         for name in ("prior_ais_temperatures", "posterior_ais_temperatures", "prior_reanneal_temperatures"):
             if getattr(self, name) < 2:
                 raise ValueError(f"--{name}={getattr(self, name)} must be at least 2")
+        if self.seed < 0:
+            raise ValueError(f"--seed={self.seed} must be >= 0")
         if self.val_iw_samples < 0:
             raise ValueError(f"--val_iw_samples={self.val_iw_samples} must be >= 0 (0 = --eval_iw_samples)")
         if self.run_suffix and not RUN_SUFFIX_PATTERN.fullmatch(self.run_suffix):

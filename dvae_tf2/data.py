@@ -23,7 +23,7 @@ import scipy.io
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io
+from dvae_tf2 import atomic_io, random_streams
 
 DATASETS = ("binarized_mnist", "omniglot")
 NUM_PIXELS = 784
@@ -236,9 +236,11 @@ def training_batches(splits, batch_size, seed, start_step=0):
 
     Batch b (0-based; batch start_step is the first yielded) takes positions [b*B, (b+1)*B) of epoch
     b // (N // B)'s order: file order in epoch 0 (as the legacy code, which shuffles only from the second
-    epoch on), a permutation drawn from (seed, epoch) afterwards; incomplete last batches are dropped.
-    With dynamic binarization the pixels are Bernoulli samples seeded by (seed, b).
+    epoch on), a permutation drawn from (the run seed's data-order stream, epoch) afterwards; incomplete last
+    batches are dropped. With dynamic binarization the pixels are Bernoulli samples seeded by (its binarization
+    stream, b). `seed` is the run seed (random_streams).
     """
+    streams = random_streams.run_streams(seed)
     num_train = len(splits.train)
     if not 0 < batch_size <= num_train:
         raise ValueError(f"batch_size={batch_size} must be in [1, {num_train}] for {splits.name}")
@@ -246,7 +248,8 @@ def training_batches(splits, batch_size, seed, start_step=0):
     train = tf.constant(splits.train)
 
     def shuffled(epoch):
-        keys = tf.random.stateless_uniform([num_train], seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        seed_pair = tf.stack([tf.constant(streams.data_order, tf.int64), epoch])
+        keys = tf.random.stateless_uniform([num_train], seed=seed_pair)
         return tf.cast(tf.argsort(keys), tf.int32)
 
     def epoch_indices(epoch):
@@ -256,7 +259,7 @@ def training_batches(splits, batch_size, seed, start_step=0):
     def make_batch(batch_number, index):
         x = tf.gather(train, index)
         if splits.dynamic_binarization:
-            noise_seed = tf.stack([tf.cast(seed, tf.int64) + 1_000_003, batch_number])
+            noise_seed = tf.stack([tf.constant(streams.binarization, tf.int64), batch_number])
             x = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=noise_seed) < x, tf.float32)
         return x, index
 

@@ -4,7 +4,7 @@ import typing
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import objectives
+from dvae_tf2 import objectives, random_streams
 from dvae_tf2.baselines.spec import IW_PLAIN
 from dvae_tf2.networks import FeedForward, l2_half
 from dvae_tf2.priors import split_halves
@@ -56,12 +56,13 @@ class DVAE(tf.Module):
         self.data_bias = tf.constant(np.log(clipped / (1.0 - clipped)), tf.float32)
         mask = structure_mask(config.input_size) if config.is_struct else np.zeros([config.input_size], np.float32)
         self.observed_mask = tf.constant(mask)
-        self.rng = tf.random.Generator.from_seed(config.seed)
-        # Integer seeds derived from config.seed for each component (networks use seed + layer).
+        streams = random_streams.run_streams(config.seed)
+        self.rng = random_streams.generator(streams.posterior_noise)       # the training step's samples
+        self.eval_rng = random_streams.generator(streams.evaluation)     # evaluation, summaries: never training
         spec = config.baseline_spec
-        self.encoder = spec.posterior(config, training_size, seed=1000 * config.seed + 100)
+        self.encoder = spec.posterior(config, training_size, seed=streams.encoder_init)
         self.decoder = FeedForward([config.num_hidden_units] * config.num_hidden_layers, config.input_size,
-                                   seed=1000 * config.seed + 200, name="decoder", bn_momentum=config.bn_momentum)
+                                   seed=streams.decoder_init, name="decoder", bn_momentum=config.bn_momentum)
         self.prior = spec.prior(config)
         self.build()
 
@@ -184,7 +185,7 @@ class DVAE(tf.Module):
         reported -ELBO is E_q[log q + cost] (log q from the same samples; AIS log Z_q for rbm_post).
         Uses the prior's evaluation log Z (refresh it first).
         """
-        draw = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.rng)
+        draw = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.eval_rng)
         logits = self.decoder_logits(draw.z, training=False)
         log_px = -self.neg_log_likelihood(logits, x[:, None, :])
         if self.config.is_struct:
@@ -202,17 +203,17 @@ class DVAE(tf.Module):
 
     def reconstruct(self, x):
         """Mean reconstructions sigmoid(logits(z)) with one binary z ~ q(z|x) per image [N, D]."""
-        z = self.encoder.evaluation_draw(self.encoder_input(x), 1, self.rng).z[:, 0]
+        z = self.encoder.evaluation_draw(self.encoder_input(x), 1, self.eval_rng).z[:, 0]
         return tf.sigmoid(self.decoder_logits(z, training=False))
 
     def parameter_summaries(self, x):
         """{tag: tensor} of posterior parameters for images x [N, D], to histogram."""
-        return self.encoder.parameter_summaries(self.encoder_input(x), self.rng)
+        return self.encoder.parameter_summaries(self.encoder_input(x), self.eval_rng)
 
     def posterior_cross_moment(self, x, num_samples=1):
         """E_q[z1 z2^T] [n1, n2] over images x [N, D] and num_samples binary z ~ q(z|x) each: the data side of
         the prior's W gradient (for the sampler-bias diagnostic)."""
-        z = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.rng).z
+        z = self.encoder.evaluation_draw(self.encoder_input(x), num_samples, self.eval_rng).z
         z1, z2 = split_halves(tf.reshape(z, [-1, self.prior.num_vars]), self.prior.num_vars1)
         return tf.linalg.matmul(z1, z2, transpose_a=True) / tf.cast(tf.shape(z1)[0], tf.float32)
 

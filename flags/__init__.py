@@ -8,6 +8,7 @@ from dvae_tf2 import config as config_lib
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, codebases_of
 from flags import dvae_sharp, dvae_sharpsharp, shared
 from dvae_tf2.data import DATASETS
+from dvae_tf2.distributions.gaussian_integral import SCALE_GRADIENTS
 
 FLAGS = flags.FLAGS
 
@@ -29,7 +30,9 @@ def define_flags(flag_values=FLAGS):
                       "--eval_batchsize, --input_size: DVAE#; --L, --experiment, --num_latents: DVAE##), else from "
                       "--baseline; dvaes_power (in both) means DVAE# when --qupa or --beta is given, DVAE## "
                       "otherwise.", **fv)
-    flags.DEFINE_integer("seed", 1, "Seed of every random stream (data order, samplers, noise).", **fv)
+    flags.DEFINE_integer("seed", 1, "Seed of the run: every random stream (data order, network weights, posterior "
+                         "noise, prior sampler, evaluation, ...) is split from it by numpy's SeedSequence, so "
+                         "neighbouring seeds share no stream.", lower_bound=0, **fv)
     flags.DEFINE_string("run_suffix", "", "Appended to the run directory as <k>-<run_suffix> (e.g. seed2) so runs "
                         "of one configuration with different seeds sit side by side; empty: the legacy layout.", **fv)
     flags.DEFINE_integer("batch_size", 100, "Training batch size.", lower_bound=1, **fv)
@@ -55,9 +58,14 @@ def define_flags(flag_values=FLAGS):
                        "run at the previous step's parameters, before reweighting (0.5: the split before issue 13).",
                        lower_bound=0.0, upper_bound=0.99, **fv)
     flags.DEFINE_integer("prior_reanneal_every", 1000, "Restart the prior's training sampler every this many steps "
-                         "by population annealing from the uniform distribution (0: never).", lower_bound=0, **fv)
+                         "by population annealing from the uniform distribution (0: never). Population annealing "
+                         "only: PCD (--qupa=False) keeps its chains for the whole run.", lower_bound=0, **fv)
     flags.DEFINE_integer("prior_reanneal_temperatures", 1000, "Temperatures of that annealing run.", lower_bound=2,
                          **fv)
+    flags.DEFINE_enum("gi_scale_gradient", "legacy", list(SCALE_GRADIENTS),
+                      "dvaes_gi: the gradient of a posterior sample zeta w.r.t. the component scale s. legacy: "
+                      "the DVAE# code's, which centres the components at 0 and 1 and so is off by delta / s; "
+                      "exact: the implicit derivative with the shift delta.", **fv)
     flags.DEFINE_integer("num_gibbs_sweeps", 10, "s: hard Gibbs sweeps of the posterior chains per step.",
                          lower_bound=1, **fv)
     flags.DEFINE_integer("num_relaxed_sweeps", 1, "t: relaxed Gibbs sweeps carrying the gradient.", lower_bound=1, **fv)
@@ -131,7 +139,8 @@ def config_from_flags(f=FLAGS):
     config = config_lib.Config(
         codebase=codebase, struct=f.struct, input_size=f.input_size, data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
         num_latents=f.num_latents, num_groups=f.L, k=f.k,
-        beta=f.beta, num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
+        beta=f.beta, gi_scale_gradient=f.gi_scale_gradient,
+        num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
         num_hidden_units=f.num_hidden_units,
         prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
         num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,

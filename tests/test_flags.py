@@ -49,6 +49,8 @@ def test_defaults_follow_dataset_experiment_and_length():
     (["--prior_old_sweep_fraction=1.0"], "prior_old_sweep_fraction"),
     (["--prior_reanneal_every=-5"], "prior_reanneal_every"),
     (["--prior_reanneal_temperatures=1"], "prior_reanneal_temperatures"),
+    (["--gi_scale_gradient=exakt"], "gi_scale_gradient"),
+    (["--seed=-1"], "seed"),
 ])
 def test_bad_enum_and_range_values_name_the_flag(argv, message):
     with pytest.raises(flags.IllegalFlagValueError, match=message):
@@ -130,3 +132,16 @@ def test_code_base_follows_the_flags_given(argv, codebase):
 def test_mixed_or_invalid_code_base_flags_fail_with_one_line(argv, message):
     with pytest.raises(ValueError, match=message):
         _parse(["main.py"] + argv)
+
+
+def test_gi_scale_gradient_is_legacy_by_default_and_reaches_the_posterior():
+    argv = ["main.py", "--baseline=dvaes_gi", "--struct=1-layer-nonlin"]
+    assert _parse(argv).gi_scale_gradient == "legacy"
+    config = _parse(argv + ["--gi_scale_gradient=exact"])
+    assert config.gi_scale_gradient == "exact"
+    posterior = config.baseline_spec.posterior(config, 10, seed=0)
+    assert posterior.scale_gradient == "exact"
+    with pytest.raises(ValueError, match="--gi_scale_gradient='exakt' is invalid; valid values: legacy, exact"):
+        Config(gi_scale_gradient="exakt").validate()
+    with pytest.raises(ValueError, match="--seed=-2 must be >= 0"):
+        Config(seed=-2).validate()

@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from dvae_tf2.distributions.gaussian_integral import (ShiftedGaussianMixture, scale_from_parameter,
-                                                      shift_from_logits)
+from dvae_tf2.distributions.gaussian_integral import (EXACT_SCALE_GRADIENT, LEGACY_SCALE_GRADIENT,
+                                                      ShiftedGaussianMixture, scale_from_parameter, shift_from_logits)
 
 NUM = 200_000
 
@@ -14,8 +14,15 @@ def _logit(q):
     return np.log(q / (1.0 - q))
 
 
-def _mixture(q, shift, scale):
-    return ShiftedGaussianMixture(*(tf.constant(np.asarray(a, np.float64)) for a in (_logit(q), shift, scale)))
+def _mixture(q, shift, scale, scale_gradient=LEGACY_SCALE_GRADIENT):
+    return ShiftedGaussianMixture(*(tf.constant(np.asarray(a, np.float64)) for a in (_logit(q), shift, scale)),
+                                  scale_gradient=scale_gradient)
+
+
+def _scipy_log_prob(logits, shift, scale, zeta):
+    """log[(1 - q) N(zeta; delta, s^2) + q N(zeta; 1 + delta, s^2)] from scipy's normal density, q = sigmoid(l)."""
+    q = 1.0 / (1.0 + np.exp(-logits))
+    return np.log((1 - q) * stats.norm.pdf(zeta, shift, scale) + q * stats.norm.pdf(zeta, 1 + shift, scale))
 
 
 def _inverse_cdf(q, shift, scale, u):
@@ -60,7 +67,7 @@ def test_log_prob_caps_q_below_one_as_the_legacy_code():
 def test_implicit_gradients_match_finite_differences_of_the_inverse_cdf(shift, scale):
     q, u = np.meshgrid(np.linspace(0.1, 0.9, 5), np.linspace(0.025, 0.975, 12))
     zeta = _inverse_cdf(q, shift, scale, u)
-    mixture = _mixture(q, shift, scale)
+    mixture = _mixture(q, shift, scale, EXACT_SCALE_GRADIENT)
     h = 1e-6
 
     def central(**kwargs):
@@ -77,7 +84,43 @@ def test_implicit_gradients_match_finite_differences_of_the_inverse_cdf(shift, s
     weight1 = q * stats.norm.pdf(zeta, 1 + shift, scale)
     weights = (1 - q) * stats.norm.pdf(zeta, shift, scale) + weight1
     legacy = ((weights - weight1) * zeta + weight1 * (zeta - 1)) / (scale * weights)
-    np.testing.assert_allclose(legacy - analytic_scale, shift / scale, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(legacy - central(scale=scale), shift / scale, rtol=1e-6, atol=1e-9)
+    port_legacy = _mixture(q, shift, scale, LEGACY_SCALE_GRADIENT).grad_zeta_wrt_scale(tf.constant(zeta)).numpy()
+    np.testing.assert_allclose(port_legacy, legacy, rtol=1e-10, atol=1e-12)
+
+
+def test_scale_gradient_choice_is_checked():
+    with pytest.raises(ValueError, match="scale_gradient='exakt' is invalid; valid values: legacy, exact"):
+        _mixture(0.5, 0.0, 0.25, "exakt")
+
+
+@pytest.mark.parametrize("method", ["log_prob", "objective_log_prob"])
+def test_log_q_gradient_wrt_logits_shift_and_scale_matches_finite_differences(method):
+    # At fixed zeta, log q keeps its gradient w.r.t. every parameter (as the legacy mixture-of-normals
+    # log-probability): central differences in float64 of the scipy density, not of the port's.
+    rng = np.random.default_rng(3)
+    logits, shift = rng.normal(0, 1.5, [3, 7]), rng.uniform(-0.24, 0.24, [3, 7])
+    scale = rng.uniform(0.1, 0.5, [1, 7])
+    zeta = rng.integers(0, 2, [3, 7]) + shift + scale * rng.normal(size=[3, 7])
+    params = [tf.constant(a) for a in (logits, shift, scale)]
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        mixture = ShiftedGaussianMixture(*params)
+        log_q = getattr(mixture, method)(tf.constant(zeta))
+        total = tf.reduce_sum(log_q)
+    grads = tape.gradient(total, params)
+    h = 1e-6
+    for i, (grad, value) in enumerate(zip(grads, (logits, shift, scale))):
+        expected = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            step = np.zeros_like(value)
+            step[index] = h
+            args = [logits, shift, scale]
+            plus, minus = list(args), list(args)
+            plus[i], minus[i] = value + step, value - step
+            expected[index] = (_scipy_log_prob(*plus, zeta).sum() - _scipy_log_prob(*minus, zeta).sum()) / (2 * h)
+        assert grad is not None
+        np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-6, atol=1e-8)
 
 
 def test_sample_attaches_the_implicit_gradients_to_logits_shift_and_scale():

@@ -7,8 +7,8 @@ from scipy import special, stats
 from dvae_tf2 import rbm
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
 from dvae_tf2.distributions.exponential_smoothing import ExponentialSmoothing
-from dvae_tf2.priors.gaussian_integral import (diagonal_shift, gaussian_integral_log_prob, log_det_shifted_coupling,
-                                               power_iteration)
+from dvae_tf2.priors.gaussian_integral import (GaussianIntegralPrior, diagonal_shift, gaussian_integral_log_prob,
+                                               log_det_shifted_coupling, power_iteration)
 from dvae_tf2.priors.marginal_rbm import smoothing_fields
 from dvae_tf2.priors.overlapping_kl import overlapping_cross_entropy_kl
 from dvae_tf2.samplers import exact
@@ -115,3 +115,65 @@ def test_gaussian_integral_log_prob_carries_the_energy_gradient():
     bias = np.concatenate([params.b1.numpy()[0], params.b2.numpy()[0]])
     expected = special.expit(zeta.numpy() @ a + bias - float(lam) / 2).sum(0)
     np.testing.assert_allclose(grad, expected, rtol=1e-10)
+
+
+def _brute_force_unnormalised_log_prob(b1, b2, w, lam, zeta):
+    """log sum_z exp(-E(z)) N(zeta; z, A^-1) by enumeration with scipy, numpy float64 (no log Z)."""
+    coupling = np.block([[np.zeros([N1, N1]), w], [w.T, np.zeros([N2, N2])]])
+    cov = np.linalg.inv(coupling + lam * np.eye(N1 + N2))
+    neg_energy = STATES[:, :N1] @ b1 + STATES[:, N1:] @ b2 + np.einsum("si,ij,sj->s", STATES[:, :N1], w,
+                                                                         STATES[:, N1:])
+    log_joint = neg_energy[None] + np.stack([stats.multivariate_normal(mean=z, cov=cov).logpdf(zeta)
+                                             for z in STATES], axis=-1)
+    return special.logsumexp(log_joint, axis=-1)
+
+
+@pytest.mark.parametrize("weight_scale", [0.5, 2.0])
+def test_gaussian_integral_log_prob_w_gradient_matches_finite_differences(weight_scale):
+    # At fixed lambda (it carries no gradient) and without log Z: d log p(zeta) / d W, through the energy and
+    # through A = [[0, W], [W^T, 0]] + lambda I (log det A and zeta^T A zeta), against central differences of the
+    # brute-force marginal.
+    params = _random_rbm(9, weight_scale)
+    b1, b2, w = (t.numpy()[0] for t in params)
+    lam = float(np.linalg.svd(w, compute_uv=False)[0]) + 5.0
+    rng = np.random.default_rng(10)
+    zeta = STATES[rng.integers(0, 64, 6)] + rng.normal(0, 0.3, [6, 6])
+    w_var = tf.Variable(params.w)
+    with tf.GradientTape() as tape:
+        log_prob = gaussian_integral_log_prob(rbm.RBMParams(params.b1, params.b2, w_var), N1, tf.constant(zeta),
+                                              tf.constant(lam, tf.float64), 0.0)
+        total = tf.reduce_sum(log_prob)
+    np.testing.assert_allclose(log_prob.numpy(), _brute_force_unnormalised_log_prob(b1, b2, w, lam, zeta),
+                               rtol=1e-10)
+    grad = tape.gradient(total, w_var).numpy()[0]
+    h = 1e-6
+    numeric = np.zeros_like(w)
+    for index in np.ndindex(w.shape):
+        step = np.zeros_like(w)
+        step[index] = h
+        numeric[index] = (_brute_force_unnormalised_log_prob(b1, b2, w + step, lam, zeta).sum()
+                          - _brute_force_unnormalised_log_prob(b1, b2, w - step, lam, zeta).sum()) / (2 * h)
+    assert np.abs(numeric).max() > 0.1
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_tracked_sigma_max_follows_an_svd_while_training_moves_w():
+    # The prior's per-step power iterations (warm-started from the previous step's vector) against an exact SVD
+    # of the W each step saw, over Adam steps that grow W's spectrum (lambda_min = 0: lambda - 5 is sigma_max).
+    prior = GaussianIntegralPrior(30, 30, lambda_min=0.0, num_samples=4, num_sweeps=1)
+    prior.w.assign(np.random.default_rng(11).normal(0, 0.3, [30, 30]).astype(np.float32))
+    zeta = tf.constant(np.random.default_rng(12).integers(0, 2, [16, 60]).astype(np.float32))
+    optimizer = tf.keras.optimizers.Adam(0.05)
+    errors, sigmas = [], []
+    for _ in range(40):
+        w_seen = prior.w.numpy()
+        with tf.GradientTape() as tape:
+            # A training step's use of the prior: lambda tracked here, before the update moves W.
+            lam = prior.diagonal_shift()
+            loss = -tf.reduce_mean(gaussian_integral_log_prob(prior.params(), 30, zeta, lam, 0.0))
+        optimizer.apply_gradients(zip(tape.gradient(loss, [prior.w]), [prior.w]))
+        sigma = np.linalg.svd(w_seen, compute_uv=False)[0]
+        sigmas.append(sigma)
+        errors.append(abs(float(lam) - 5.0 - sigma) / sigma)
+    assert sigmas[-1] > 1.5 * sigmas[0]                            # the training steps did move the spectrum
+    assert max(errors[5:]) < 1e-3, errors

@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import stats
 
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
-from dvae_tf2.distributions.exponential_smoothing import ExponentialSmoothing, UniformExponentialSmoothing
+from dvae_tf2.distributions.exponential_smoothing import (UNIFORM_WEIGHT, ExponentialSmoothing,
+                                                          UniformExponentialSmoothing)
 from dvae_tf2.distributions.gaussian_smoothing import GaussianSmoothing
 
 NUM = 200_000
@@ -140,3 +142,63 @@ def test_zeta_concentrates_on_z_as_beta_grows(name, beta, uniform_mass):
     assert near_z.mean() == pytest.approx(1 - uniform_mass * 0.98, abs=0.005)
     q = np.array([0.1, 0.5, 0.8])
     np.testing.assert_allclose((zeta.reshape(3, -1) > 0.5).mean(axis=1), q + uniform_mass / 2 * (1 - 2 * q), atol=0.01)
+
+
+class _FixedNoise:
+    """Stands in for a tf.random.Generator: `uniform` returns the given u, `normal` the standard normal quantile of
+    it, so a smoothing's sample is its inverse CDF at u."""
+
+    def __init__(self, u):
+        self.u = u
+
+    def uniform(self, shape):
+        del shape
+        return tf.constant(self.u, tf.float64)
+
+    def normal(self, shape):
+        del shape
+        return tf.constant(stats.norm.ppf(self.u), tf.float64)
+
+
+def _scipy_smoothing(name, beta):
+    """(pdf, cdf, ppf or None) of r(zeta | 0) from scipy.stats, independent of the port."""
+    if name == "exp":
+        law = stats.truncexpon(b=beta, scale=1.0 / beta)
+        return law.pdf, law.cdf, law.ppf
+    if name == "unexp":
+        law, eps = stats.truncexpon(b=beta, scale=1.0 / beta), UNIFORM_WEIGHT
+        return (lambda z: (1 - eps) * law.pdf(z) + eps), (lambda z: (1 - eps) * law.cdf(z) + eps * z), None
+    if name == "power":
+        # Beta(1 / beta, 1) = scipy's powerlaw(a = 1 / beta); the port evaluates density and CDF at zeta + 1e-7.
+        law = stats.powerlaw(a=1.0 / beta)
+        return (lambda z: law.pdf(z + 1e-7)), (lambda z: law.cdf(z + 1e-7)), law.ppf
+    law = stats.norm(0.0, 1.0 / np.sqrt(beta))
+    return law.pdf, law.cdf, law.ppf
+
+
+@pytest.mark.parametrize("name,beta", [("power", 30.0), ("power", 2.0), ("exp", 10.0), ("exp", 3.0),
+                                       ("unexp", 16.0), ("gauss", 25.0), ("gauss", 4.0)])
+def test_smoothing_density_cdf_and_inverse_cdf_are_scipy_s(name, beta):
+    smoothing = SMOOTHINGS[name][0](beta)
+    pdf, cdf, ppf = _scipy_smoothing(name, beta)
+    lo, hi = SMOOTHINGS[name][1]
+    grid = np.linspace(lo + 1e-3, hi - 1e-3, 301)
+    np.testing.assert_allclose(smoothing.log_prob(tf.constant(grid)).numpy(), np.log(pdf(grid)), rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(smoothing.cdf(tf.constant(grid)).numpy(), cdf(grid), rtol=1e-9, atol=1e-12)
+    if ppf is not None:
+        u = np.linspace(0.005, 0.995, 199)
+        np.testing.assert_allclose(smoothing.sample(u.shape, _FixedNoise(u)).numpy(), ppf(u), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,beta", [("power", 30.0), ("exp", 10.0), ("unexp", 16.0), ("gauss", 25.0)])
+def test_mixture_density_and_cdf_are_scipy_s(name, beta):
+    # r_q(zeta) = (1 - q) r(zeta | 0) + q r(1 - zeta | 0), F(zeta) = (1 - q) R(zeta) + q (1 - R(1 - zeta)).
+    pdf, cdf, _ = _scipy_smoothing(name, beta)
+    lo, hi = SMOOTHINGS[name][1]
+    zeta, q = np.meshgrid(np.linspace(lo + 1e-3, hi - 1e-3, 101), [0.1, 0.45, 0.9])
+    mixture = _mixture(name, beta, q)
+    np.testing.assert_allclose(np.exp(mixture.log_prob(tf.constant(zeta)).numpy()),
+                               (1 - q) * pdf(zeta) + q * pdf(1 - zeta), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mixture.cdf(tf.constant(zeta)).numpy(),
+                               (1 - q) * cdf(zeta) + q * (1 - cdf(1 - zeta)), rtol=1e-9, atol=1e-12)

@@ -66,7 +66,7 @@ def all_model_variables(model):
     """Every variable of a DVAE: Keras network weights and BN statistics, prior, samplers, RNG states,
     and the RBM posterior's persistent chains."""
     extra = [model.encoder.chains] if hasattr(model.encoder, "chains") else []
-    generators = [model.rng.state, model.prior.sampler.rng.state]
+    generators = [model.rng.state, model.eval_rng.state, model.prior.sampler.rng.state]
     return list(model.encoder.variables) + list(model.decoder.variables) + list(model.variables) + extra + generators
 
 

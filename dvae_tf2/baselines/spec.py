@@ -2,6 +2,7 @@
 import dataclasses
 import typing
 
+from dvae_tf2 import random_streams
 from dvae_tf2.posteriors import HierarchicalPosterior
 from dvae_tf2.priors import RBMPrior
 
@@ -28,7 +29,8 @@ def rbm_prior(spec, config, prior_class=RBMPrior, **kwargs):
     del spec
     return prior_class(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
                        num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
-                       old_sweep_fraction=config.prior_old_sweep_fraction, seed=config.seed + 1, **kwargs)
+                       old_sweep_fraction=config.prior_old_sweep_fraction,
+                       seed=random_streams.run_streams(config.seed).prior_sampler, **kwargs)
 
 
 def no_check(config):

@@ -14,6 +14,10 @@ tfd = tfp.distributions
 _PROB_CEILING = 1.0 - 1e-4  # legacy clip of q inside log(1 - q)
 SHIFT_RANGE = 0.5  # delta = SHIFT_RANGE (sigmoid(l_delta) - 0.5), so |delta| < 0.25
 SCALE_SLOPE, SCALE_FLOOR = 0.2, 0.05  # s = |SCALE_SLOPE v| + SCALE_FLOOR, so s = 0.25 at v = 1
+# d zeta / d s: "legacy" centres the components at 0 and 1 (the DVAE# code; off by delta / s), "exact" at delta
+# and 1 + delta (the implicit derivative of F).
+LEGACY_SCALE_GRADIENT, EXACT_SCALE_GRADIENT = "legacy", "exact"
+SCALE_GRADIENTS = (LEGACY_SCALE_GRADIENT, EXACT_SCALE_GRADIENT)
 
 
 def shift_from_logits(shift_logits):
@@ -31,13 +35,18 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
 
     logits and shift [..., n], scale broadcastable to them (e.g. [1, n]). `sample` draws z and
     eps ~ N(0, 1) and attaches the implicit gradients of zeta = F^-1(u) w.r.t. q, delta and s
-    (DVAE# Sec. 3.4). `beta` is None: the table's beta for dvaes_gi is the prior's lambda_min.
+    (DVAE# Sec. 3.4); scale_gradient (SCALE_GRADIENTS) picks the legacy or the exact d zeta / d s.
+    `beta` is None: the table's beta for dvaes_gi is the prior's lambda_min.
     """
 
-    def __init__(self, logits, shift, scale):
+    def __init__(self, logits, shift, scale, scale_gradient=LEGACY_SCALE_GRADIENT):
+        if scale_gradient not in SCALE_GRADIENTS:
+            raise ValueError(f"scale_gradient={scale_gradient!r} is invalid; valid values: "
+                             f"{', '.join(SCALE_GRADIENTS)}")
         super().__init__(logits, beta=None)
         self.shift = shift
         self.scale = scale
+        self.scale_gradient = scale_gradient
 
     def _components(self):
         """(N(delta, s^2), N(1 + delta, s^2))."""
@@ -75,13 +84,13 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
         return (normal0.cdf(zeta) - normal1.cdf(zeta)) / (weight0 + weight1)
 
     def grad_zeta_wrt_scale(self, zeta):
-        """d zeta / d s = [(1 - q) phi_0 (zeta - delta) + q phi_1 (zeta - 1 - delta)] / (s ((1 - q) phi_0 + q phi_1)).
+        """d zeta / d s = [(1 - q) phi_0 (zeta - delta) + q phi_1 (zeta - 1 - delta)] / (s ((1 - q) phi_0 + q phi_1))
+        ("exact"), or the legacy form with zeta and zeta - 1 for the centred terms, larger by delta / s ("legacy").
 
-        The legacy code writes zeta and zeta - 1 for the centred terms, which is wrong unless delta = 0.
         d zeta / d delta = 1, since F depends on zeta and delta only through zeta - delta.
         """
         weight0, weight1 = self._component_weights(zeta)
-        centred = zeta - self.shift
+        centred = zeta - self.shift if self.scale_gradient == EXACT_SCALE_GRADIENT else zeta
         return (weight0 * centred + weight1 * (centred - 1.0)) / (self.scale * (weight0 + weight1))
 
     def sample_from_noise(self, u, eps):
@@ -102,9 +111,9 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
                                       rng.normal(shape, dtype=self.logits.dtype))
 
     def objective_log_prob(self, zeta):
-        """sum log q(zeta) with q, delta and s stopped (as OverlappingMixture): gradient through zeta only."""
-        stopped = ShiftedGaussianMixture(*(tf.stop_gradient(t) for t in (self.logits, self.shift, self.scale)))
-        return tf.reduce_sum(stopped.log_prob(zeta), axis=-1)
+        """sum log q(zeta) with every gradient kept, through zeta and through q, delta and s directly (as the
+        legacy mixture-of-normals log-probability): the k = 1 KL and the IW weights of dvaes_gi."""
+        return tf.reduce_sum(self.log_prob(zeta), axis=-1)
 
     def objective_neg_entropy(self, zeta):
         """E_q[log q] estimated at the sample: the same term as `objective_log_prob`."""

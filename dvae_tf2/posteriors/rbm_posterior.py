@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import distribute, rbm
+from dvae_tf2 import distribute, random_streams, rbm
 from dvae_tf2.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import PWLRelaxedBernoulli
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
@@ -53,7 +53,7 @@ class RBMPosterior(keras.layers.Layer):
                                                              name="coupling_norm")
         # Persistent chains [training_size, k, n1], bool (1 byte, and a type multi-worker strategies can
         # broadcast, which int8 is not), uniformly random start.
-        init = np.random.default_rng(seed).integers(
+        init = np.random.default_rng(random_streams.run_streams(config.seed).posterior_chains).integers(
             0, 2, size=(training_size, config.k, self.num_vars1)).astype(bool)
         self.chains = tf.Variable(init, trainable=False, name="chains")
 

@@ -57,10 +57,12 @@ def power_iteration(w, v, num_iterations):
 class GaussianIntegralPrior(SampledMarginalPrior):
     """RBM prior whose training log p(zeta) is the exact Gaussian-integral marginal (KL form (d)).
 
-    lambda = max(sigma_max(W) + 5, lambda_min) follows W at every step (the legacy code refreshed it
-    only at evaluations, so its Cholesky could fail in between): a few power iterations from the
-    previous step's singular vector track sigma_max as W moves. lambda carries no gradient, like the
-    legacy non-trained lambda.
+    lambda = max(sigma_max(W) + 5, lambda_min) follows W at every step: a few power iterations from the
+    previous step's singular vector track sigma_max as W moves. The legacy code refreshed sigma_max only when
+    its training summary op ran (every 1000 steps) and at evaluations, so between refreshes A could lose
+    its margin (or its positive definiteness, failing the Cholesky) once sigma_max + 5 exceeds lambda_min;
+    while sigma_max + 5 <= lambda_min, as in the trained MNIST models measured in docs/fidelity.md, both
+    cadences give lambda = lambda_min. lambda carries no gradient, like the legacy non-trained lambda.
     """
 
     POWER_ITERATIONS_PER_STEP = 10

@@ -119,9 +119,9 @@ class RBMPrior(tf.Module):
         return LogZRefresh(result, bias)
 
     def reanneal(self, num_temperatures, rng):
-        """Restarts the training sampler from an annealing run: population annealing from the uniform distribution
-        to the current prior with the sampler's own number of chains; its final population and log Z replace the
-        sampler's. Returns the AISResult."""
+        """Restarts the population-annealing training sampler from an annealing run: population annealing from the
+        uniform distribution to the current prior with the sampler's own number of chains; its final population and
+        log Z replace the sampler's. Returns the AISResult. (PCD chains are never restarted.)"""
         params = self.params()
         result = ais.annealed_log_z(params, self.sampler.z1.shape[1], num_temperatures, rng, method="pa")
         self.sampler.reseed(params, result.z1, result.log_weights, result.log_z[0])

@@ -3,7 +3,8 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2.samplers import gibbs, resampling
+from dvae_tf2 import random_streams
+from dvae_tf2.samplers import gibbs
 
 
 class SamplerOutput(typing.NamedTuple):
@@ -32,23 +33,18 @@ def uniform_chains(num_vars, num_chains, rng):
 
 
 class PCDSampler(tf.Module):
-    """num_sweeps block-Gibbs sweeps per call on persistent chains started uniform at random."""
+    """num_sweeps block-Gibbs sweeps per call on persistent chains started uniform at random; the chains are
+    never restarted (the population-annealing sampler's restarts and old-parameter sweeps are not for PCD)."""
 
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, seed=0, name=None):
         super().__init__(name=name)
         self.num_sweeps = num_sweeps
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.rng = random_streams.generator(seed)
         self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
 
     def anchor_log_z(self, params, log_z):
         """PCD keeps no running log Z: nothing to anchor."""
         del params, log_z
-
-    def reseed(self, params, z1, log_weights, log_z):
-        """Restarts the chains from states z1 [1, S, n1] weighted by log_weights [1, S] at `params`, resampled
-        systematically to C chains (PCD keeps no log Z)."""
-        del params, log_z
-        self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.z1.shape[1]))
 
     def population_at(self, params):
         """The chains, unweighted; PCD keeps no log Z. Changes nothing."""

@@ -3,7 +3,7 @@ import math
 
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2 import random_streams, rbm
 from dvae_tf2.samplers import gibbs, resampling
 from dvae_tf2.samplers.pcd import Population, SamplerOutput, uniform_chains
 
@@ -32,7 +32,7 @@ class PopulationAnnealingSampler(tf.Module):
         self.num_sweeps = num_sweeps
         self.num_old_sweeps = min(int(old_sweep_fraction * num_sweeps), num_sweeps - 1)
         self.resample_threshold = resample_threshold
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.rng = random_streams.generator(seed)
         self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
         self.log_weights = tf.Variable(tf.zeros([1, num_chains]), trainable=False, name="log_weights")
         self.b1_old = tf.Variable(tf.zeros([1, num_vars1]), trainable=False, name="b1_old")

@@ -22,7 +22,7 @@ quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
-from dvae_tf2 import data, devices  # noqa: E402
+from dvae_tf2 import data, devices, random_streams  # noqa: E402
 from dvae_tf2.samplers import ais, sampler_bias  # noqa: E402
 from dvae_tf2.training import load_run_config, restore_best_model  # noqa: E402
 
@@ -62,8 +62,10 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     start = time.time()
-    rng = tf.random.Generator.from_seed(args.seed)
-    model.rng.reset_from_seed(args.seed)
+    # The AIS references and the posterior draws take the streams a run with --seed=args.seed gives them.
+    streams = random_streams.run_streams(args.seed)
+    rng = random_streams.generator(streams.prior_ais)
+    model.eval_rng.reset(random_streams.generator(streams.evaluation).state)
     params = model.prior.params()
     posterior_cross = model.posterior_cross_moment(tf.constant(splits.valid[:args.images], tf.float32), args.samples)
     references = [ais.annealed_log_z(params, args.chains, m, rng) for m in (args.temperatures, 2 * args.temperatures)]

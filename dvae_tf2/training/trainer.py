@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io, data, distribute, objectives, progress
+from dvae_tf2 import atomic_io, data, distribute, objectives, progress, random_streams
 from dvae_tf2.model import DVAE
 from dvae_tf2.training import event_files
 from dvae_tf2.training.checkpoints import RunCheckpoints, SaveSchedule, make_run_dir
@@ -60,11 +60,14 @@ class Trainer:
         self.optimizer = keras.optimizers.Adam(self.learning_rate, epsilon=1e-3)
         variables = self.model.generative_variables + self.model.encoder_variables
         self.optimizer.build(variables)
-        self.eval_rng = tf.random.Generator.from_seed(config.seed + 2)
+        streams = random_streams.run_streams(config.seed)
+        self.prior_ais_rng = random_streams.generator(streams.prior_ais)
+        self.prior_restart_rng = random_streams.generator(streams.prior_restarts)
         self.best_val_neg_ll = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
         self.best_val_neg_elbo = tf.Variable(np.inf, dtype=tf.float32, trainable=False)
         self.checkpoints = RunCheckpoints(
-            tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, eval_rng=self.eval_rng,
+            tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, prior_ais_rng=self.prior_ais_rng,
+                                prior_restart_rng=self.prior_restart_rng,
                                 best_val_neg_ll=self.best_val_neg_ll, best_val_neg_elbo=self.best_val_neg_elbo),
             self.run_dir)
         self.evaluator = Evaluator(self.model, config.eval_rows_per_batch, self.strategy if self.distributed else None)
@@ -176,7 +179,7 @@ class Trainer:
             logging.info("estimating the prior's log Z by AIS (%d chains x %d temperatures) ...",
                          self.config.prior_ais_chains, self.config.prior_ais_temperatures)
         refresh = self.model.refresh_prior_log_z(self.config.prior_ais_chains, self.config.prior_ais_temperatures,
-                                                 self.eval_rng, self.splits.valid[:SAMPLER_BIAS_IMAGES],
+                                                 self.prior_ais_rng, self.splits.valid[:SAMPLER_BIAS_IMAGES],
                                                  SAMPLER_BIAS_SAMPLES)
         if refresh is not None:
             bias = refresh.sampler_bias
@@ -189,14 +192,16 @@ class Trainer:
         return refresh
 
     def _reanneal_due(self, step):
-        every = self.config.prior_reanneal_every
-        return bool(every) and step > 0 and step % every == 0 and not self.config.is_struct
+        """Restarts are for population annealing: PCD chains persist for the whole run (as the legacy PCD)."""
+        cfg = self.config
+        every = cfg.prior_reanneal_every
+        return bool(every) and step > 0 and step % every == 0 and not cfg.is_struct and cfg.prior_sampler == "pa"
 
     def reanneal_prior_sampler(self, step):
         """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
         start = time.time()
         lag = float(self.model.prior.sampler.population_at(self.model.prior.params()).log_z)
-        result = self.model.prior.reanneal(self.config.prior_reanneal_temperatures, self.eval_rng)
+        result = self.model.prior.reanneal(self.config.prior_reanneal_temperatures, self.prior_restart_rng)
         logging.log_every_n_seconds(
             logging.INFO, "step %d: prior sampler re-annealed (%d temperatures, %.1f s); running log Z %.3f -> %.3f",
             60, step, self.config.prior_reanneal_temperatures, time.time() - start, lag, float(result.log_z[0]))

@@ -12,7 +12,8 @@ from dvae_tf2.priors import GaussianIntegralPrior
 def _posterior(spec, config, training_size, seed):
     del spec, training_size
     return GaussianIntegralPosterior(config.num_groups, config.num_latents_per_group, config.encoder_context_hidden,
-                                     config.encoder_group_hidden, seed, bn_momentum=config.bn_momentum)
+                                     config.encoder_group_hidden, seed, bn_momentum=config.bn_momentum,
+                                     scale_gradient=config.gi_scale_gradient)
 
 
 SPEC = BaselineSpec(
