@@ -14,9 +14,10 @@ _NOISE_BOUND = 11.512915
 class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
     """zeta = sigmoid(beta (l + L)), L ~ Logistic(0, 1): TFP's RelaxedBernoulli(1 / beta, logits).
 
-    `cdf` and `log_prob` are TFP's on (0, 1) and 0 or 1, -inf outside. The sample bypasses TFP's sampler, whose gradient is NaN once
-    beta (l + L) saturates float32 (about > 17): it applies the sigmoid itself, with L bounded by the
-    legacy clip of u to [1e-5, 1 - 1e-5]. logits and beta broadcast (batch shape); beta > 0.
+    `cdf` and `log_prob` are TFP's on (0, 1) (0 or 1, and -inf, outside). The sample bypasses TFP's
+    sampler, whose gradient is NaN once beta (l + L) saturates float32 (about > 17): it applies the
+    sigmoid itself, with L bounded by the legacy clip of u to [1e-5, 1 - 1e-5]. logits and beta
+    broadcast (batch shape); beta > 0.
     """
 
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="ConcreteRelaxedBernoulli"):
@@ -25,8 +26,9 @@ class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
             dtype = dtype_util.common_dtype([logits, beta], tf.float32)
             self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
             super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
-            self._tfp = tfd.RelaxedBernoulli(temperature=tfp.util.DeferredTensor(self._beta, tf.math.reciprocal), logits=self.logits,
-                                             validate_args=validate_args, allow_nan_stats=allow_nan_stats)
+            self._tfp = tfd.RelaxedBernoulli(temperature=tfp.util.DeferredTensor(self._beta, tf.math.reciprocal),
+                                             logits=self.logits, validate_args=validate_args,
+                                             allow_nan_stats=allow_nan_stats)
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
@@ -37,7 +39,7 @@ class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
         return self._beta
 
     def sample_from_uniform(self, u):
-        """Reparameterised sample for uniform noise u (broadcast with the batch): L is the Logistic(0, 1) quantile of u."""
+        """Reparameterised sample for uniform noise u (broadcast with the batch): L = Logistic(0, 1) quantile of u."""
         logistic = tfd.Logistic(loc=tf.zeros([], self.dtype), scale=tf.ones([], self.dtype))
         noise = tf.clip_by_value(logistic.quantile(u), -_NOISE_BOUND, _NOISE_BOUND)
         return tf.sigmoid(self._beta * (self.logits + noise))

@@ -45,7 +45,7 @@ class SpikeAndExponential(RelaxedBernoulliDistribution):
         return tf.cast(tf.math.expm1(tf.cast(self._beta, tf.float64)), self.dtype)
 
     def sample_from_uniform(self, u):
-        """Inverse CDF at u (broadcast with the batch; Rolfe 2016, spike-and-exponential), differentiable w.r.t. the logits.
+        """Inverse CDF at u (broadcast with the batch; Rolfe 2016), differentiable w.r.t. the logits.
 
         zeta = (1 / beta) log(1 + (e^beta - 1) max(u - 1 + q, 0) / q): 0 on the spike u <= 1 - q.
         """
