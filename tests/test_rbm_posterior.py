@@ -134,7 +134,7 @@ class _MeanField:
     def __init__(self, logits):
         self.logits = logits
 
-    def sample(self, rng):
+    def sample_from_rng(self, rng):
         del rng
         return tf.sigmoid(self.logits)
 

@@ -1,8 +1,9 @@
 """Concrete (Gumbel-softmax) relaxation of a Bernoulli variable, on TFP's RelaxedBernoulli."""
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import RelaxedBernoulliBase
+from dvae_tf2.distributions.base import RelaxedBernoulliDistribution, positive_assertions, positive_parameter
 
 tfd = tfp.distributions
 
@@ -10,29 +11,53 @@ tfd = tfp.distributions
 _NOISE_BOUND = 11.512915
 
 
-class ConcreteRelaxedBernoulli(RelaxedBernoulliBase):
+class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
     """zeta = sigmoid(beta (l + L)), L ~ Logistic(0, 1): TFP's RelaxedBernoulli(1 / beta, logits).
 
-    `cdf` and `log_prob` are TFP's. `sample` applies the sigmoid itself because TFP's sample has NaN
-    gradients once beta (l + L) saturates float32 (about > 17); L is bounded by the legacy clip of
-    u to [1e-5, 1 - 1e-5]. Shapes: logits [..., n]; every method is elementwise.
+    `cdf` and `log_prob` are TFP's on (0, 1) (0 or 1, and -inf, outside). The sample bypasses TFP's
+    sampler, whose gradient is NaN once beta (l + L) saturates float32 (about > 17): it applies the
+    sigmoid itself, with L bounded by the legacy clip of u to [1e-5, 1 - 1e-5]. logits and beta
+    broadcast (batch shape); beta > 0.
     """
 
-    def __init__(self, logits, beta):
-        super().__init__(logits, beta)
-        self._tfp = tfd.RelaxedBernoulli(temperature=1.0 / beta, logits=logits)
+    def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="ConcreteRelaxedBernoulli"):
+        parameters = dict(locals())
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([logits, beta], tf.float32)
+            self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
+            super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
+            self._tfp = tfd.RelaxedBernoulli(temperature=tfp.util.DeferredTensor(self._beta, tf.math.reciprocal),
+                                             logits=self.logits, validate_args=validate_args,
+                                             allow_nan_stats=allow_nan_stats)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
+
+    @property
+    def beta(self):
+        return self._beta
 
     def sample_from_uniform(self, u):
-        """Reparameterised sample for uniform noise u [..., n]: L is the Logistic(0, 1) quantile of u."""
-        noise = tf.clip_by_value(tfd.Logistic(loc=0.0, scale=1.0).quantile(u), -_NOISE_BOUND, _NOISE_BOUND)
-        return tf.sigmoid(self.beta * (self.logits + noise))
+        """Reparameterised sample for uniform noise u (broadcast with the batch): L = Logistic(0, 1) quantile of u."""
+        logistic = tfd.Logistic(loc=tf.zeros([], self.dtype), scale=tf.ones([], self.dtype))
+        noise = tf.clip_by_value(logistic.quantile(u), -_NOISE_BOUND, _NOISE_BOUND)
+        return tf.sigmoid(self._beta * (self.logits + noise))
 
-    def sample(self, rng):
-        """Reparameterised sample with noise from the tf.random.Generator `rng`."""
-        return self.sample_from_uniform(rng.uniform(tf.shape(self.logits)))
+    def transform_noise(self, u):
+        return self.sample_from_uniform(u)
 
-    def cdf(self, v):
-        return self._tfp.cdf(v)
+    def _on_open_interval(self, v, method, below, above):
+        """TFP's `method` on (0, 1), where it is defined (it is NaN outside); `below` / `above` beyond."""
+        inside = (v > 0.0) & (v < 1.0)
+        value = method(tf.where(inside, v, 0.5 * tf.ones_like(v)))
+        return tf.where(inside, value, tf.where(v <= 0.0, below * tf.ones_like(value), above * tf.ones_like(value)))
 
-    def log_prob(self, v):
-        return self._tfp.log_prob(v)
+    def _cdf(self, v):
+        return self._on_open_interval(v, self._tfp.cdf, 0.0, 1.0)
+
+    def _log_prob(self, v):
+        return self._on_open_interval(v, self._tfp.log_prob, -float("inf"), -float("inf"))
+
+    def _parameter_control_dependencies(self, is_init):
+        return positive_assertions(self, is_init, beta=self._beta)

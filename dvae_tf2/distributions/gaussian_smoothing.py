@@ -7,38 +7,45 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from dvae_tf2.distributions.base import NORMAL
+from dvae_tf2.distributions.overlapping import Smoothing, fixed_width_properties
+
 tfd = tfp.distributions
 
 
-class GaussianSmoothing:
+class GaussianSmoothing(Smoothing):
     """r(zeta | 0) = N(zeta; 0, sigma^2), sigma = 1 / sqrt(beta); beta a Python float.
 
     log_prob and cdf are tfd.Normal's, built in the dtype of their argument (float32 or float64).
     """
 
-    def __init__(self, beta):
-        self.beta = beta
-        self.scale = 1.0 / math.sqrt(beta)
+    noise_kinds = (NORMAL,)
 
-    def parameters(self):
-        """{name: value} of the smoothing as the DVAE# code names it: sigma."""
+    _parameter_properties = classmethod(fixed_width_properties)
+
+    def __init__(self, beta, dtype=tf.float64, validate_args=False, allow_nan_stats=True, name="GaussianSmoothing"):
+        parameters = dict(locals())
+        with tf.name_scope(name) as name:
+            super().__init__(beta, dtype, parameters, validate_args, allow_nan_stats, name)
+            self.scale = 1.0 / math.sqrt(self._beta)
+
+    def summary_parameters(self):
+        """sigma."""
         return {"sigma": self.scale}
 
     def _normal(self, dtype):
         return tfd.Normal(loc=tf.constant(0.0, dtype), scale=tf.constant(self.scale, dtype))
 
-    def log_prob(self, zeta):
-        zeta = tf.convert_to_tensor(zeta)
+    def _log_prob(self, zeta):
         return self._normal(zeta.dtype).log_prob(zeta)
 
-    def cdf(self, zeta):
+    def _cdf(self, zeta):
         """R(zeta) = Phi(zeta sqrt(beta))."""
-        zeta = tf.convert_to_tensor(zeta)
         return self._normal(zeta.dtype).cdf(zeta)
 
-    def sample(self, shape, rng):
-        """zeta0 = sigma eps, eps ~ N(0, 1) from the tf.random.Generator `rng`."""
-        return self.scale * rng.normal(shape)
+    def transform_noise(self, eps):
+        """zeta0 = sigma eps, eps ~ N(0, 1)."""
+        return self.scale * eps
 
-    def mean(self):
-        return 0.0
+    def _mean(self):
+        return tf.zeros([], self.dtype)

@@ -88,7 +88,7 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     def _relaxed_sample(self, output, group, rng):
         distribution = self.group_distribution(output, group)
-        return distribution.sample(rng), distribution
+        return distribution.sample_from_rng(rng), distribution
 
     def _bernoulli_sample(self, output, rng):
         return bernoulli_sample(self.group_logits(output), rng), None

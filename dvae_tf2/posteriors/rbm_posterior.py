@@ -89,7 +89,7 @@ class RBMPosterior(keras.layers.Layer):
         z1, _ = gibbs.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
         distribute.scatter_rows(self.chains, index, tf.cast(z1, tf.bool))   # every replica's examples
         state = tf.stop_gradient(z1)
-        relax = lambda logits: self.relaxation(logits).sample(rng)  # noqa: E731
+        relax = lambda logits: self.relaxation(logits).sample_from_rng(rng)  # noqa: E731
         for _ in range(self.num_relaxed_sweeps):
             state, zeta2, q1 = gibbs.relaxed_gibbs_sweep(params, state, relax)
         zeta = tf.concat([state, zeta2], axis=-1)

@@ -18,7 +18,7 @@ def marginal_prior_baseline(name, description, smoothing_class):
     return BaselineSpec(
         name=name, description=description, default_beta=betas(name), codebase=DVAE_SHARP, iw_estimator=IW_PLAIN,
         relaxation=_mixture(smoothing_class, MIXTURE),   # DVAE#: log q keeps its gradient w.r.t. q
-        smoothing_parameters=lambda config: smoothing_class(config.beta).parameters(),
+        smoothing_parameters=lambda config: smoothing_class(config.beta).summary_parameters(),
         make_prior=lambda spec, config: rbm_prior(spec, config, prior_class=MarginalRBMPrior,
                                                   smoothing=smoothing_class(config.beta)))
 
@@ -31,7 +31,7 @@ def cross_entropy_prior_baseline(name, description, smoothing_class):
     return BaselineSpec(
         name=name, description=description, default_beta=betas(name), codebase=DVAE_SHARP, iw_estimator=NO_IW,
         relaxation=_mixture(smoothing_class, BERNOULLI),
-        smoothing_parameters=lambda config: smoothing_class(config.beta).parameters(),
+        smoothing_parameters=lambda config: smoothing_class(config.beta).summary_parameters(),
         make_prior=lambda spec, config: rbm_prior(spec, config, prior_class=OverlappingCrossEntropyPrior,
                                                   smoothing=smoothing_class(config.beta),
                                                   use_log_ratio=config.num_groups > 1))
