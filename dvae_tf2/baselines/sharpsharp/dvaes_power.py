@@ -23,4 +23,4 @@ SPEC = BaselineSpec(
     default_beta={"binarized_mnist": 30.0, "omniglot": 30.0},
     relaxation=_relaxation,
     make_prior=_prior,
-    smoothing_parameters=lambda config: PowerFunctionSmoothing(config.beta).parameters())
+    smoothing_parameters=lambda config: PowerFunctionSmoothing(config.beta).summary_parameters())
