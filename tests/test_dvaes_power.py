@@ -52,7 +52,7 @@ def test_mixture_cdf_and_density_match_the_closed_form(beta):
 def test_samples_follow_the_mixture_cdf_and_mean(q, beta):
     n = 200_000
     mixture = _mixture(np.full([n], q), beta, tf.float32)
-    zeta = mixture.sample(tf.random.Generator.from_seed(7)).numpy()
+    zeta = mixture.sample_from_rng(tf.random.Generator.from_seed(7)).numpy()
     # Away from 0, where the legacy offset shifts the CDF (R(0) = 1e-7^lambda, not 0).
     grid = np.linspace(0.02, 0.98, 41)
     empirical = np.array([(zeta <= v).mean() for v in grid])
@@ -92,7 +92,7 @@ def test_sample_carries_the_implicit_gradient_to_the_logits():
 
 def test_samples_approach_the_bernoulli_as_beta_grows():
     q = np.repeat([0.1, 0.5, 0.85], 40_000)
-    zeta = _mixture(q, 2000.0, tf.float32).sample(tf.random.Generator.from_seed(3)).numpy().reshape(3, -1)
+    zeta = _mixture(q, 2000.0, tf.float32).sample_from_rng(tf.random.Generator.from_seed(3)).numpy().reshape(3, -1)
     assert np.mean(np.minimum(zeta, 1 - zeta) < 0.01) > 0.99
     np.testing.assert_allclose((zeta > 0.5).mean(axis=1), [0.1, 0.5, 0.85], atol=0.01)
 

@@ -147,7 +147,7 @@ def test_samples_follow_the_mixture_cdf_and_mean():
     rng = tf.random.Generator.from_seed(11)
     q, shift, scale = 0.35, 0.12, 0.25
     mixture = ShiftedGaussianMixture(tf.fill([NUM], float(_logit(q))), tf.fill([NUM], shift), tf.constant([scale]))
-    zeta = mixture.sample(rng).numpy()
+    zeta = mixture.sample_from_rng(rng).numpy()
     assert zeta.mean() == pytest.approx(q + shift, abs=4 * zeta.std() / np.sqrt(NUM))
     grid = np.quantile(zeta, np.linspace(0.01, 0.99, 49))
     expected = (1 - q) * stats.norm.cdf(grid, shift, scale) + q * stats.norm.cdf(grid, 1 + shift, scale)
@@ -162,7 +162,7 @@ def test_zeta_concentrates_on_z_plus_shift_as_the_scale_vanishes():
     q = np.repeat([0.2, 0.7], 50_000)
     shift = 0.1
     zeta = ShiftedGaussianMixture(tf.constant(_logit(q), tf.float32), tf.fill([len(q)], shift),
-                                  tf.constant([1e-3])).sample(rng).numpy()
+                                  tf.constant([1e-3])).sample_from_rng(rng).numpy()
     z = np.round(zeta - shift)
     assert np.max(np.abs(zeta - shift - z)) < 0.01
     np.testing.assert_allclose(z.reshape(2, -1).mean(axis=1), [0.2, 0.7], atol=0.01)

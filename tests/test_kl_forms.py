@@ -56,7 +56,7 @@ def test_cross_entropy_form_with_the_log_ratio_is_unbiased_for_one_layer(smoothi
     _, log_z = _state_log_probs(params)
     num = 100_000
     tiled = tf.constant(np.repeat(logits, num, axis=0), tf.float32)
-    zeta = OverlappingMixture(tiled, smoothing).sample(tf.random.Generator.from_seed(4))
+    zeta = OverlappingMixture(tiled, smoothing).sample_from_rng(tf.random.Generator.from_seed(4))
     log_ratio1 = smoothing_fields(smoothing, zeta)[0][:, :N1]
     float_params = rbm.RBMParams(*(tf.cast(t, tf.float32) for t in params))
     kl = overlapping_cross_entropy_kl(float_params, N1, tiled, log_ratio1, log_z).numpy().astype(np.float64)

@@ -17,7 +17,7 @@ def _empirical_cdf(samples, grid):
 def test_pwl_samples_follow_closed_form_cdf(logit, beta):
     rng = tf.random.Generator.from_seed(1)
     logits = tf.fill([NUM], logit)
-    zeta = PWLRelaxedBernoulli(logits, beta).sample(rng).numpy()
+    zeta = PWLRelaxedBernoulli(logits, beta).sample_from_rng(rng).numpy()
     grid = np.linspace(0.0, 0.99, 23)
     expected = PWLRelaxedBernoulli(tf.fill([len(grid)], logit), beta).cdf(tf.constant(grid, tf.float32)).numpy()
     # Independent check of the closed form itself: P(zeta = 0) = P(u <= 1 - q - 0.5 / s).
@@ -32,7 +32,7 @@ def test_pwl_samples_follow_closed_form_cdf(logit, beta):
 @pytest.mark.parametrize("logit,beta", [(-1.0, 10.0), (0.5, 10.0), (1.0, 2.0)])
 def test_concrete_samples_follow_closed_form_cdf(logit, beta):
     rng = tf.random.Generator.from_seed(2)
-    zeta = ConcreteRelaxedBernoulli(tf.fill([NUM], logit), beta).sample(rng).numpy()
+    zeta = ConcreteRelaxedBernoulli(tf.fill([NUM], logit), beta).sample_from_rng(rng).numpy()
     grid = np.linspace(0.01, 0.99, 25)
     # P(sigmoid(beta (l + L)) <= v) = sigmoid(logit(v) / beta - l) for logistic L.
     expected = 1 / (1 + np.exp(-(np.log(grid / (1 - grid)) / beta - logit)))
@@ -50,7 +50,7 @@ def test_concrete_gradients_stay_finite_when_the_sigmoid_saturates():
     logits = tf.constant(np.linspace(-60, 60, 1201), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(logits)
-        zeta = ConcreteRelaxedBernoulli(logits, 10.0).sample(rng)
+        zeta = ConcreteRelaxedBernoulli(logits, 10.0).sample_from_rng(rng)
     grad = tape.gradient(zeta, logits).numpy()
     assert np.all(np.isfinite(grad)) and np.all(grad >= 0)
     # Pathwise derivative d zeta / d l = beta zeta (1 - zeta) for a fixed noise draw.
@@ -61,7 +61,7 @@ def test_concrete_gradients_stay_finite_when_the_sigmoid_saturates():
 def test_relaxations_concentrate_on_bernoulli_for_large_beta(relaxation):
     rng = tf.random.Generator.from_seed(3)
     logits = tf.constant(np.repeat([-2.0, -0.5, 0.0, 1.2], 50_000), tf.float32)
-    zeta = relaxation(logits, 200.0).sample(rng).numpy().reshape(4, -1)
+    zeta = relaxation(logits, 200.0).sample_from_rng(rng).numpy().reshape(4, -1)
     q = 1 / (1 + np.exp(-np.array([-2.0, -0.5, 0.0, 1.2])))
     assert np.mean(np.minimum(zeta, 1 - zeta) < 0.05) > 0.97
     np.testing.assert_allclose((zeta > 0.5).mean(axis=1), q, atol=0.01)

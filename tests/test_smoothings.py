@@ -5,6 +5,7 @@ import tensorflow as tf
 from scipy import stats
 
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
+from dvae_tf2.distributions.base import NORMAL
 from dvae_tf2.distributions.exponential_smoothing import (UNIFORM_WEIGHT, ExponentialSmoothing,
                                                           UniformExponentialSmoothing)
 from dvae_tf2.distributions.gaussian_smoothing import GaussianSmoothing
@@ -114,7 +115,7 @@ def test_samples_follow_the_mixture_cdf_and_mean(name, beta):
     rng = tf.random.Generator.from_seed(7)
     q = np.repeat([0.2, 0.7], NUM // 2)
     mixture = _mixture(name, beta, q, tf.float32)
-    zeta = mixture.sample(rng).numpy().reshape(2, -1)
+    zeta = mixture.sample_from_rng(rng).numpy().reshape(2, -1)
     m0 = float(mixture.smoothing.mean())
     for row, q_row in zip(zeta, (0.2, 0.7)):
         # E[zeta] = (1 - q) m0 + q (1 - m0); the Monte Carlo error is below 4 sd of the mean.
@@ -135,29 +136,13 @@ def test_zeta_concentrates_on_z_as_beta_grows(name, beta, uniform_mass):
     rng = tf.random.Generator.from_seed(3)
     q = np.repeat([0.1, 0.5, 0.8], 50_000)
     mixture = _mixture(name, beta, q, tf.float32)
-    zeta = mixture.sample(rng).numpy()
+    zeta = mixture.sample_from_rng(rng).numpy()
     # The component mean tends to 0 (to eps / 2 with the uniform floor).
     assert float(mixture.smoothing.mean()) == pytest.approx(uniform_mass / 2, abs=1e-3)
     near_z = np.abs(zeta - (zeta > 0.5)) < 0.02
     assert near_z.mean() == pytest.approx(1 - uniform_mass * 0.98, abs=0.005)
     q = np.array([0.1, 0.5, 0.8])
     np.testing.assert_allclose((zeta.reshape(3, -1) > 0.5).mean(axis=1), q + uniform_mass / 2 * (1 - 2 * q), atol=0.01)
-
-
-class _FixedNoise:
-    """Stands in for a tf.random.Generator: `uniform` returns the given u, `normal` the standard normal quantile of
-    it, so a smoothing's sample is its inverse CDF at u."""
-
-    def __init__(self, u):
-        self.u = u
-
-    def uniform(self, shape):
-        del shape
-        return tf.constant(self.u, tf.float64)
-
-    def normal(self, shape):
-        del shape
-        return tf.constant(stats.norm.ppf(self.u), tf.float64)
 
 
 def _scipy_smoothing(name, beta):
@@ -188,7 +173,9 @@ def test_smoothing_density_cdf_and_inverse_cdf_are_scipy_s(name, beta):
     np.testing.assert_allclose(smoothing.cdf(tf.constant(grid)).numpy(), cdf(grid), rtol=1e-9, atol=1e-12)
     if ppf is not None:
         u = np.linspace(0.005, 0.995, 199)
-        np.testing.assert_allclose(smoothing.sample(u.shape, _FixedNoise(u)).numpy(), ppf(u), rtol=1e-9, atol=1e-12)
+        # The sample is the inverse CDF at u: a normal draw is fed as the standard normal quantile of u.
+        noise = [tf.constant(stats.norm.ppf(u) if kind == NORMAL else u) for kind in smoothing.noise_kinds]
+        np.testing.assert_allclose(smoothing.transform_noise(*noise).numpy(), ppf(u), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,beta", [("power", 30.0), ("exp", 10.0), ("unexp", 16.0), ("gauss", 25.0)])

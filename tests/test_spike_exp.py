@@ -15,7 +15,7 @@ def _logit(q):
 @pytest.mark.parametrize("q,beta", [(0.3, 5.0), (0.8, 4.0), (0.5, 12.0)])
 def test_samples_have_the_spike_the_exponential_cdf_and_the_mean(q, beta):
     rng = tf.random.Generator.from_seed(5)
-    zeta = SpikeAndExponential(tf.fill([NUM], float(_logit(q))), beta).sample(rng).numpy()
+    zeta = SpikeAndExponential(tf.fill([NUM], float(_logit(q))), beta).sample_from_rng(rng).numpy()
     binomial_sd = np.sqrt(q * (1 - q) / NUM)
     assert (zeta == 0).mean() == pytest.approx(1 - q, abs=4 * binomial_sd)
     grid = np.linspace(0.02, 0.98, 25)
@@ -72,6 +72,6 @@ def test_zeta_concentrates_on_z_as_beta_grows():
     rng = tf.random.Generator.from_seed(2)
     q = np.repeat([0.2, 0.6], 50_000)
     # beta = 60 (e^beta must stay finite in float32): P(0 < zeta < 0.9) = q (e^(0.9 beta) - 1) / (e^beta - 1) < 1e-3.
-    zeta = SpikeAndExponential(tf.constant(_logit(q), tf.float32), 60.0).sample(rng).numpy()
+    zeta = SpikeAndExponential(tf.constant(_logit(q), tf.float32), 60.0).sample_from_rng(rng).numpy()
     assert np.mean(np.abs(zeta - np.round(zeta)) < 0.1) > 0.998
     np.testing.assert_allclose((zeta.reshape(2, -1) > 0.5).mean(axis=1), [0.2, 0.6], atol=0.01)

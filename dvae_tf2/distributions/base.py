@@ -24,12 +24,6 @@ UNIFORM, NORMAL = "uniform", "normal"   # the noise kinds
 _STATELESS_DRAWS = {UNIFORM: tf.random.stateless_uniform, NORMAL: tf.random.stateless_normal}
 
 
-def is_random_source(value):
-    """True for the project's random sources (tf.random.Generator, distribute.ReplicaRowNoise): they draw
-    noise by `uniform(shape, dtype=...)` and `normal(shape, dtype=...)`, which a sample shape cannot."""
-    return hasattr(value, UNIFORM) and hasattr(value, NORMAL)
-
-
 def positive_parameter(dtype):
     """ParameterProperties of a positive scalar parameter such as beta (softplus-constrained, as TFP's temperature)."""
     return tfp.util.ParameterProperties(
@@ -70,22 +64,6 @@ class BernoulliObjectiveTerms:
         return -objectives.bernoulli_entropy(self.logits)
 
 
-class RelaxedBernoulliBase(BernoulliObjectiveTerms):
-    """Plain holder of logits and beta for a relaxation that is not yet a `NoiseDrivenDistribution`
-    (the Gaussian-integral mixture); it offers `sample_from_rng` as its own `sample(rng)`."""
-
-    def __init__(self, logits, beta):
-        self.logits = logits
-        self.beta = beta
-
-    @property
-    def probs(self):
-        return tf.sigmoid(self.logits)
-
-    def sample_from_rng(self, rng):
-        return self.sample(rng)
-
-
 class NoiseDrivenDistribution(tfd.Distribution):
     """Scalar-event distribution whose sample is `transform_noise(*noise)`, noise of the kinds `noise_kinds`.
 
@@ -108,12 +86,6 @@ class NoiseDrivenDistribution(tfd.Distribution):
         """One sample of batch shape from the project's random source `rng` (see the module docstring)."""
         shape = self.batch_shape_tensor()
         return self.transform_noise(*(getattr(rng, kind)(shape, dtype=self.dtype) for kind in self.noise_kinds))
-
-    def sample(self, sample_shape=(), seed=None, name="sample", **kwargs):
-        """TFP's `sample(sample_shape, seed=...)`; `sample(rng)` with a project random source is `sample_from_rng`."""
-        if is_random_source(sample_shape):
-            return self.sample_from_rng(sample_shape)
-        return super().sample(sample_shape, seed=seed, name=name, **kwargs)
 
     def _sample_n(self, n, seed=None):
         shape = tf.concat([[n], self.batch_shape_tensor()], axis=0)

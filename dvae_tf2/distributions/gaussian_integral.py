@@ -6,8 +6,10 @@ hand because TFP's mixtures do not reparameterise through the mixing probability
 """
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import RelaxedBernoulliBase
+from dvae_tf2.distributions.base import (NORMAL, UNIFORM, RelaxedBernoulliDistribution, positive_assertions,
+                                         positive_parameter)
 
 tfd = tfp.distributions
 
@@ -30,30 +32,54 @@ def scale_from_parameter(v):
     return tf.abs(SCALE_SLOPE * v) + SCALE_FLOOR
 
 
-class ShiftedGaussianMixture(RelaxedBernoulliBase):
+class ShiftedGaussianMixture(RelaxedBernoulliDistribution):
     """(1 - q) N(delta, s^2) + q N(1 + delta, s^2), elementwise; q = sigmoid(logits).
 
-    logits and shift [..., n], scale broadcastable to them (e.g. [1, n]). `sample` draws z and
-    eps ~ N(0, 1) and attaches the implicit gradients of zeta = F^-1(u) w.r.t. q, delta and s
-    (DVAE# Sec. 3.4); scale_gradient (SCALE_GRADIENTS) picks the legacy or the exact d zeta / d s.
-    `beta` is None: the table's beta for dvaes_gi is the prior's lambda_min.
+    logits and shift [..., n], scale > 0 broadcastable to them (e.g. [1, n]): the batch shape is their
+    broadcast. The sample draws z from u ~ U(0, 1) and eps ~ N(0, 1) (`noise_kinds`, in that order) and
+    attaches the implicit gradients of zeta = F^-1(u) w.r.t. q, delta and s (DVAE# Sec. 3.4);
+    scale_gradient (SCALE_GRADIENTS) picks the legacy or the exact d zeta / d s. It has no beta: the
+    table's beta for dvaes_gi is the prior's lambda_min.
     """
 
-    def __init__(self, logits, shift, scale, scale_gradient=LEGACY_SCALE_GRADIENT):
+    noise_kinds = (UNIFORM, NORMAL)
+
+    def __init__(self, logits, shift, scale, scale_gradient=LEGACY_SCALE_GRADIENT, validate_args=False,
+                 allow_nan_stats=True, name="ShiftedGaussianMixture"):
+        parameters = dict(locals())
         if scale_gradient not in SCALE_GRADIENTS:
             raise ValueError(f"scale_gradient={scale_gradient!r} is invalid; valid values: "
                              f"{', '.join(SCALE_GRADIENTS)}")
-        super().__init__(logits, beta=None)
-        self.shift = shift
-        self.scale = scale
-        self.scale_gradient = scale_gradient
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([logits, shift, scale], tf.float32)
+            self._shift = tensor_util.convert_nonref_to_tensor(shift, dtype=dtype, name="shift")
+            self._scale = tensor_util.convert_nonref_to_tensor(scale, dtype=dtype, name="scale")
+            self._scale_gradient = scale_gradient
+            super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(logits=tfp.util.ParameterProperties(), shift=tfp.util.ParameterProperties(),
+                    scale=positive_parameter(dtype))
+
+    @property
+    def shift(self):
+        return self._shift
+
+    @property
+    def scale(self):
+        return self._scale
+
+    @property
+    def scale_gradient(self):
+        return self._scale_gradient
 
     def _components(self):
         """(N(delta, s^2), N(1 + delta, s^2))."""
         return (tfd.Normal(loc=self.shift, scale=self.scale),
                 tfd.Normal(loc=1.0 + self.shift, scale=self.scale))
 
-    def log_prob(self, zeta):
+    def _log_prob(self, zeta):
         """log[(1 - q) phi_0 + q phi_1] = log(1 - q) + log phi_0 + softplus(l + (zeta - delta - 1/2) / s^2).
 
         log phi_1 - log phi_0 = (zeta - delta - 1/2) / s^2; q is capped at 1 - 1e-4 in log(1 - q) (legacy).
@@ -62,13 +88,13 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
         return (tf.math.log1p(-tf.minimum(self.probs, _PROB_CEILING)) + self._components()[0].log_prob(zeta)
                 + tf.math.softplus(self.logits + log_ratio))
 
-    def cdf(self, zeta):
+    def _cdf(self, zeta):
         """F(zeta) = (1 - q) Phi_0(zeta) + q Phi_1(zeta)."""
         normal0, normal1 = self._components()
         q = self.probs
         return (1.0 - q) * normal0.cdf(zeta) + q * normal1.cdf(zeta)
 
-    def mean(self):
+    def _mean(self):
         return self.shift + self.probs
 
     def _component_weights(self, zeta):
@@ -104,11 +130,8 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
                 + self.shift - tf.stop_gradient(self.shift)
                 + slope_scale * self.scale - tf.stop_gradient(slope_scale * self.scale))
 
-    def sample(self, rng):
-        """Reparameterised sample with noise from the tf.random.Generator `rng`."""
-        shape = tf.shape(self.logits)
-        return self.sample_from_noise(rng.uniform(shape, dtype=self.logits.dtype),
-                                      rng.normal(shape, dtype=self.logits.dtype))
+    def transform_noise(self, u, eps):
+        return self.sample_from_noise(u, eps)
 
     def objective_log_prob(self, zeta):
         """sum log q(zeta) with every gradient kept, through zeta and through q, delta and s directly (as the
@@ -118,3 +141,6 @@ class ShiftedGaussianMixture(RelaxedBernoulliBase):
     def objective_neg_entropy(self, zeta):
         """E_q[log q] estimated at the sample: the same term as `objective_log_prob`."""
         return self.objective_log_prob(zeta)
+
+    def _parameter_control_dependencies(self, is_init):
+        return positive_assertions(self, is_init, scale=self._scale)
