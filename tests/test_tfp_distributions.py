@@ -54,7 +54,7 @@ def test_batch_shape_is_the_logits_shape_and_the_event_is_scalar(name):
         assert dist.log_prob(sample).shape == [4, 5, 2, 3]
     # TFP's batch slicing follows parameter_properties.
     sliced = dist[1, :2]
-    assert sliced.batch_shape == [2]
+    assert sliced.batch_shape == [2] and sliced.scale_gradient == "exact"
     np.testing.assert_array_equal(sliced.logits.numpy(), LOGITS[1, :2].astype(np.float32))
 
 
@@ -77,7 +77,7 @@ def test_gaussian_integral_batch_is_logits_and_shift_broadcast_with_the_scale():
     logits = tf.constant(LOGITS, tf.float32)
     shift = tf.constant([[0.1, -0.2, 0.0], [0.05, 0.15, -0.1]])
     scale = tf.constant([[0.1, 0.25, 0.4]])
-    dist = ShiftedGaussianMixture(logits, shift, scale)
+    dist = ShiftedGaussianMixture(logits, shift, scale, scale_gradient="exact")
     assert dist.batch_shape == [2, 3] and set(dist.parameter_properties()) == {"logits", "shift", "scale"}
     assert dist.sample(7, seed=(3, 4)).shape == [7, 2, 3]
     assert dist.sample_from_rng(tf.random.Generator.from_seed(1)).shape == [2, 3]
@@ -88,7 +88,7 @@ def test_gaussian_integral_batch_is_logits_and_shift_broadcast_with_the_scale():
                  for j in range(3)] for i in range(2)]
     np.testing.assert_allclose(dist.cdf(grid).numpy(), expected, rtol=1e-6)
     sliced = dist[1, 1:]
-    assert sliced.batch_shape == [2]
+    assert sliced.batch_shape == [2] and sliced.scale_gradient == "exact"
     np.testing.assert_array_equal(sliced.scale.numpy(), np.float32([0.25, 0.4]))
     np.testing.assert_allclose(sliced.cdf(grid[1:]).numpy(), dist.cdf(grid)[1, 1:].numpy(), rtol=1e-6)
 
