@@ -36,6 +36,25 @@ class RunDirectoryError(OSError):
     """The run directory cannot be created or written."""
 
 
+def restore_matched(checkpoint, path, partial=False):
+    """Restores `checkpoint` (a tf.train.Checkpoint) from `path`, every existing object matched, else raises
+    CheckpointMismatchError in one line: the file holds other variables than this version builds for the
+    configuration, e.g. one written before a change of the model's state. partial: values in the file that
+    `checkpoint` does not hold are expected (e.g. the optimizer's slots when only the model is restored)."""
+    status = checkpoint.restore(path)
+    if partial:
+        status.expect_partial()
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as error:
+        status.expect_partial()   # the failure is reported here, not again by TensorFlow's warnings
+        detail = str(error).split(".")[0]
+        raise CheckpointMismatchError(
+            f"cannot restore {path}: it does not hold the variables this version of dvae_tf2 builds for the run's "
+            f"configuration ({detail}); it was probably written by an earlier version (e.g. before --seed was "
+            "split into independent random streams): resume it with that version, or start a new run") from error
+
+
 def make_run_dir(run_dir):
     """Creates run_dir (and its parents) and checks that files can be written in it."""
     try:
@@ -68,8 +87,7 @@ def restore_best_model(config, splits, which="best"):
         raise FileNotFoundError(f"no {which} checkpoint under {checkpoint_dir}")
     step = tf.Variable(0, dtype=tf.int64)
     optimizer = tf.train.Checkpoint(_iterations=step)   # only the step counter of the saved Keras optimizer
-    tf.train.Checkpoint(model=model, optimizer=optimizer).restore(path).expect_partial() \
-        .assert_existing_objects_matched()
+    restore_matched(tf.train.Checkpoint(model=model, optimizer=optimizer), path, partial=True)
     return model, int(step.numpy())
 
 
@@ -101,7 +119,7 @@ class RunCheckpoints:
             if diff:
                 raise CheckpointMismatchError(f"cannot resume {self.run_dir}: configuration differs ("
                                               + "; ".join(diff) + ")")
-            self.checkpoint.restore(self.latest.latest_checkpoint).assert_existing_objects_matched()
+            restore_matched(self.checkpoint, self.latest.latest_checkpoint)
         elif self.latest.latest_checkpoint is not None:
             raise FileExistsError(f"{self.run_dir} already holds a run; pass --resume to continue it "
                                   "or choose another --log_dir")
@@ -118,7 +136,7 @@ class RunCheckpoints:
         path = self.best.latest_checkpoint
         if path is None:
             raise RuntimeError(f"no best checkpoint under {self.best.directory}")
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        restore_matched(self.checkpoint, path)
         return path
 
 
