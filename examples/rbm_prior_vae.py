@@ -15,7 +15,6 @@ It prints the training -ELBO (mean over the last steps; log Z from the sampler's
 -ELBO and NLL with discrete z ~ q and AIS's log Z.
 """
 import argparse
-import math
 import os
 import sys
 import time
@@ -28,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dvae_tf2 import data  # noqa: E402
+from dvae_tf2 import data, objectives, uncertainty  # noqa: E402
 from dvae_tf2.distributions import PWLRelaxedBernoulli  # noqa: E402
 from dvae_tf2.priors import RBMPrior  # noqa: E402
 
@@ -63,17 +62,6 @@ def dense_net(inputs, hidden, outputs, name):
                              keras.layers.Dense(hidden, activation="tanh"), keras.layers.Dense(outputs)], name=name)
 
 
-def bernoulli_nll(logits, x):
-    """-log p(x | z) of Bernoulli pixels: logits [..., 784], x [N, 784] -> [...]."""
-    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(x, tf.shape(logits)),
-                                                                 logits=logits), -1)
-
-
-def bernoulli_entropy(logits):
-    """H(q) of factorial Bernoulli(sigmoid(logits)) [N, n] -> [N]: sum softplus(l) - q l."""
-    return tf.reduce_sum(tf.math.softplus(logits) - tf.sigmoid(logits) * logits, -1)
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     keras.utils.set_random_seed(args.seed)
@@ -97,8 +85,8 @@ def main(argv=None):
             logits = encoder(x - train_mean)
             zeta = PWLRelaxedBernoulli(logits, args.beta).sample_from_rng(rng)
             log_z = prior.log_z_surrogate(samples)
-            kl = prior.energy(tf.sigmoid(logits)) + log_z - bernoulli_entropy(logits)
-            loss = tf.reduce_mean(bernoulli_nll(decoder(zeta), x) + kl)
+            kl = prior.energy(tf.sigmoid(logits)) + log_z - objectives.bernoulli_entropy(logits)
+            loss = tf.reduce_mean(-objectives.bernoulli_log_prob(decoder(zeta), x) + kl)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
@@ -123,14 +111,13 @@ def main(argv=None):
         logits = encoder(x - train_mean)
         # Discrete z ~ q(z | x) [K, N, n]; log w = log p(x | z) - E(z) - log Z - log q(z | x).
         z = tf.cast(rng.uniform([args.iw_samples, *logits.shape]) < tf.sigmoid(logits), tf.float32)
-        log_q = -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=tf.broadcast_to(
-            logits, tf.shape(z))), -1)
-        log_px = -bernoulli_nll(tf.reshape(decoder(tf.reshape(z, [-1, n])), [args.iw_samples, -1, 784]), x)
+        log_q = objectives.bernoulli_log_prob(logits, z)
+        log_px = objectives.bernoulli_log_prob(tf.reshape(decoder(tf.reshape(z, [-1, n])), z.shape[:2] + [784]), x)
         log_w = log_px - prior.energy(z) - prior.log_z - log_q
         neg_elbo.append(-tf.reduce_mean(log_w, 0).numpy())
-        neg_ll.append(-(tf.reduce_logsumexp(log_w, 0) - math.log(args.iw_samples)).numpy())
+        neg_ll.append(-objectives.log_mean_exp(log_w, axis=0).numpy())
     neg_elbo, neg_ll = np.concatenate(neg_elbo), np.concatenate(neg_ll)
-    print(f"test -ELBO {neg_elbo.mean():.2f}, NLL {neg_ll.mean():.2f} +- {neg_ll.std() / math.sqrt(len(neg_ll)):.2f} "
+    print(f"test -ELBO {neg_elbo.mean():.2f}, NLL {neg_ll.mean():.2f} +- {uncertainty.standard_error(neg_ll):.2f} "
           f"({args.iw_samples} importance samples, {len(neg_ll)} test images, AIS log Z)")
     return 0
 
