@@ -95,10 +95,17 @@ def _grid_argv(log_dir, data_dir, *extra):
 
 
 def _expected_command(log_dir, data_dir, baseline, seed, resume=False):
-    return [sys.executable, reproduce.MAIN, f"--log_dir={log_dir}", f"--data_dir={data_dir}",
+    return [sys.executable, "-m", reproduce.TRAIN_MODULE, f"--log_dir={log_dir}", f"--data_dir={data_dir}",
             "--dataset=binarized_mnist", "--experiment=vae", "--num_latents=200", f"--baseline={baseline}", "--L=1",
             "--k=1", "--num_train_iter=500", f"--seed={seed}", f"--run_suffix=seed{seed}", "--eval_iw_samples=5",
             *(["--resume"] if resume else [])]
+
+
+def _printed(line):
+    """The run's argv of a print-launcher line, which first changes to the directory the package imports from."""
+    words = shlex.split(line)
+    assert words[:3] == ["cd", reproduce.IMPORT_ROOT, "&&"], line
+    return words[3:]
 
 
 def _runs(log_dir, data_dir):
@@ -131,7 +138,7 @@ def test_print_writes_one_command_per_remaining_run(tmp_path, capsys, caplog):
     lines = capsys.readouterr().out.splitlines()
     expected = [_expected_command(log_dir, data_dir, baseline, seed)
                 for baseline in ("dvaes_power", "gsm_relax", "pwl_relax", "rbm_post") for seed in (1, 2)]
-    assert [shlex.split(line) for line in lines] == expected
+    assert [_printed(line) for line in lines] == expected
     runs = _runs(log_dir, data_dir)
     assert [run.run_dir for run in runs] == [
         os.path.join(str(log_dir), "binarized_mnist", "vae", "200", b, "1", f"1-seed{s}")
@@ -146,7 +153,7 @@ def test_print_writes_one_command_per_remaining_run(tmp_path, capsys, caplog):
                                                              reproduce.RESUME, reproduce.NEW, reproduce.NEW]
     assert reproduce.main(_grid_argv(log_dir, data_dir, "--launcher=print")) == 0
     captured = capsys.readouterr()
-    assert [shlex.split(line) for line in captured.out.splitlines()] == \
+    assert [_printed(line) for line in captured.out.splitlines()] == \
         expected[1:3] + [_expected_command(log_dir, data_dir, "gsm_relax", 2, resume=True)] + expected[4:]
     assert "8 runs; 1 finished, 1 interrupted (resumed), 6 new" in caplog.text
 
@@ -154,15 +161,16 @@ def test_print_writes_one_command_per_remaining_run(tmp_path, capsys, caplog):
 def test_slurm_writes_an_array_script_of_the_same_commands(tmp_path, capsys, caplog):
     log_dir, data_dir = tmp_path / "logs", tmp_path / "data"
     assert reproduce.main(_grid_argv(log_dir, data_dir, "--launcher=print")) == 0
-    commands = capsys.readouterr().out.splitlines()
+    commands = [reproduce.shell_line(_printed(line)) for line in capsys.readouterr().out.splitlines()]
     assert reproduce.main(_grid_argv(log_dir, data_dir, "--launcher=slurm", "--jobs=3")) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[:4] == ["#!/bin/bash", "#SBATCH --job-name=dvae_sharpsharp_table1", "#SBATCH --array=0-7%3",
                          "#SBATCH --cpus-per-task=2"]
     assert all(line.startswith("# ") for line in lines[4:7])
-    assert lines[7:9] == ["set -euo pipefail", 'case "$SLURM_ARRAY_TASK_ID" in']
-    assert lines[9:17] == [f"  {i}) {command} ;;" for i, command in enumerate(commands)]
-    assert lines[17:] == ['  *) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;', "esac"]
+    assert lines[7:10] == ["set -euo pipefail", f"cd {shlex.quote(reproduce.IMPORT_ROOT)}",
+                           'case "$SLURM_ARRAY_TASK_ID" in']
+    assert lines[10:18] == [f"  {i}) {command} ;;" for i, command in enumerate(commands)]
+    assert lines[18:] == ['  *) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;', "esac"]
     for run in _runs(log_dir, data_dir):
         _fake_finished(run)
     assert reproduce.main(_grid_argv(log_dir, data_dir, "--launcher=slurm")) == 0

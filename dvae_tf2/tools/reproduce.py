@@ -43,8 +43,11 @@ from dvae_tf2.tools import compare, curves, figures, summarize  # noqa: E402
 from dvae_tf2.tools.published import CODEBASE, TABLES, PublishedResults, RunCell, run_key  # noqa: E402
 from dvae_tf2.training import load_run_config  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MAIN = os.path.join(REPO, "main.py")
+# The runs are `python -m TRAIN_MODULE` (main.py's code) started in IMPORT_ROOT, the directory dvae_tf2 and flags
+# import from: the checkout, or site-packages when installed. Their paths are absolute, so the directory changes
+# nothing else.
+TRAIN_MODULE = "dvae_tf2.train_cli"
+IMPORT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCHERS = ("local", "print", "slurm")
 # main.py flags the grid sets itself (per cell and seed); given here they are refused.
 GRID_FLAGS = ("dataset", "dateset", "experiment", "num_latents", "baseline", "L", "k", "seed", "run_suffix",
@@ -169,7 +172,7 @@ def run_state(run):
 
 def command(run, state, python=sys.executable):
     """The argv that trains the run from its state (RESUME adds --resume)."""
-    return [python, MAIN, *run.flags, *(["--resume"] if state == RESUME else [])]
+    return [python, "-m", TRAIN_MODULE, *run.flags, *(["--resume"] if state == RESUME else [])]
 
 
 def shell_line(argv):
@@ -186,6 +189,7 @@ def slurm_script(commands, jobs, job_name):
              "# When tasks stop early, rerun the reproduce command that wrote this script: it writes the",
              "# remaining runs, interrupted ones with --resume.",
              "set -euo pipefail",
+             f"cd {shlex.quote(IMPORT_ROOT)}",
              'case "$SLURM_ARRAY_TASK_ID" in']
     lines += [f"  {i}) {shell_line(argv)} ;;" for i, argv in enumerate(commands)]
     lines += ['  *) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;', "esac"]
@@ -226,7 +230,7 @@ class LocalGrid:
         log.flush()
         # Its own session: a Ctrl-C at the terminal reaches only this process, which forwards one SIGTERM
         # (a second signal would stop a run without its checkpoint).
-        process = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=_USER_ENVIRONMENT,
+        process = subprocess.Popen(argv, cwd=IMPORT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=_USER_ENVIRONMENT,
                                    start_new_session=True)
         self.running[process] = (run, log)
         logging.info("started %s (%s)", run.label, "resuming" if "--resume" in argv else "new")
@@ -454,7 +458,7 @@ def main(argv=None):
     todo = [(run, command(run, state)) for run, state in zip(runs, states) if state != DONE]
     if args.launcher == "print":
         for _, argv in todo:
-            print(shell_line(argv))
+            print(f"cd {shlex.quote(IMPORT_ROOT)} && {shell_line(argv)}")
         return 0
     if args.launcher == "slurm":
         if todo:
