@@ -116,3 +116,24 @@ class RelaxedBernoulliDistribution(BernoulliObjectiveTerms, NoiseDrivenDistribut
     @property
     def probs(self):
         return tf.sigmoid(self._logits)
+
+
+class BetaRelaxedBernoulli(RelaxedBernoulliDistribution):
+    """A relaxation with one positive inverse temperature `beta` beside the logits (PWL, Concrete,
+    spike-and-exponential): both broadcast into the batch shape; validate_args checks beta > 0."""
+
+    def __init__(self, logits, beta, parameters, validate_args, allow_nan_stats, name):
+        dtype = dtype_util.common_dtype([logits, beta], tf.float32)
+        self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
+        super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
+
+    @property
+    def beta(self):
+        return self._beta
+
+    def _parameter_control_dependencies(self, is_init):
+        return positive_assertions(self, is_init, beta=self._beta)

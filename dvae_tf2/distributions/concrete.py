@@ -1,9 +1,8 @@
 """Concrete (Gumbel-softmax) relaxation of a Bernoulli variable, on TFP's RelaxedBernoulli."""
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import RelaxedBernoulliDistribution, positive_assertions, positive_parameter
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli
 
 tfd = tfp.distributions
 
@@ -11,7 +10,7 @@ tfd = tfp.distributions
 _NOISE_BOUND = 11.512915
 
 
-class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
+class ConcreteRelaxedBernoulli(BetaRelaxedBernoulli):
     """zeta = sigmoid(beta (l + L)), L ~ Logistic(0, 1): TFP's RelaxedBernoulli(1 / beta, logits).
 
     `cdf` and `log_prob` are TFP's on (0, 1) (0 or 1, and -inf, outside). The sample bypasses TFP's
@@ -23,20 +22,10 @@ class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="ConcreteRelaxedBernoulli"):
         parameters = dict(locals())
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([logits, beta], tf.float32)
-            self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
-            super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
+            super().__init__(logits, beta, parameters, validate_args, allow_nan_stats, name)
             self._tfp = tfd.RelaxedBernoulli(temperature=tfp.util.DeferredTensor(self._beta, tf.math.reciprocal),
                                              logits=self.logits, validate_args=validate_args,
                                              allow_nan_stats=allow_nan_stats)
-
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
-
-    @property
-    def beta(self):
-        return self._beta
 
     def sample_from_uniform(self, u):
         """Reparameterised sample for uniform noise u (broadcast with the batch): L = Logistic(0, 1) quantile of u."""
@@ -58,6 +47,3 @@ class ConcreteRelaxedBernoulli(RelaxedBernoulliDistribution):
 
     def _log_prob(self, v):
         return self._on_open_interval(v, self._tfp.log_prob, -float("inf"), -float("inf"))
-
-    def _parameter_control_dependencies(self, is_init):
-        return positive_assertions(self, is_init, beta=self._beta)

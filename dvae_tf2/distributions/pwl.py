@@ -3,15 +3,13 @@
 Written by hand: TFP has no piece-wise linear relaxation.
 """
 import tensorflow as tf
-import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import RelaxedBernoulliDistribution, positive_assertions, positive_parameter
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli
 
 _SLOPE_FLOOR = 0.01
 
 
-class PWLRelaxedBernoulli(RelaxedBernoulliDistribution):
+class PWLRelaxedBernoulli(BetaRelaxedBernoulli):
     """zeta = clip(0.5 + s (u - (1 - q)), 0, 1), s = beta / (4 (q (1 - q) + 0.01)), u ~ U(0, 1).
 
     zeta is uniform with density 1/s on its unclipped range, with atoms at 0 and 1, so it has a `cdf`
@@ -21,17 +19,7 @@ class PWLRelaxedBernoulli(RelaxedBernoulliDistribution):
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="PWLRelaxedBernoulli"):
         parameters = dict(locals())
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([logits, beta], tf.float32)
-            self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
-            super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
-
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
-
-    @property
-    def beta(self):
-        return self._beta
+            super().__init__(logits, beta, parameters, validate_args, allow_nan_stats, name)
 
     def slope(self):
         q = self.probs
@@ -48,6 +36,3 @@ class PWLRelaxedBernoulli(RelaxedBernoulliDistribution):
         """P(zeta <= v): 0 below 0, the atom 1 - q - 1/(2s) at 0 (if positive), linear, 1 from 1 on."""
         linear = tf.clip_by_value(1.0 - self.probs + (v - 0.5) / self.slope(), 0.0, 1.0)
         return tf.where(v < 0.0, tf.zeros_like(linear), tf.where(v >= 1.0, tf.ones_like(linear), linear))
-
-    def _parameter_control_dependencies(self, is_init):
-        return positive_assertions(self, is_init, beta=self._beta)

@@ -5,15 +5,14 @@ Written by hand: TFP has no distribution with an atom plus a truncated exponenti
 inverse CDF is analytic, so the reparameterised gradient goes through q directly.
 """
 import tensorflow as tf
-import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util, dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import RelaxedBernoulliDistribution, positive_assertions, positive_parameter
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli
 
 _PROB_CLIP = 1e-7
 
 
-class SpikeAndExponential(RelaxedBernoulliDistribution):
+class SpikeAndExponential(BetaRelaxedBernoulli):
     """zeta = 0 with probability 1 - q, else zeta ~ r(zeta | 1); logits and beta broadcast (batch shape).
 
     q = sigmoid(logits) is clipped to [1e-7, 1 - 1e-7] (the legacy clip); beta > 0 with e^beta finite in
@@ -24,17 +23,7 @@ class SpikeAndExponential(RelaxedBernoulliDistribution):
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="SpikeAndExponential"):
         parameters = dict(locals())
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([logits, beta], tf.float32)
-            self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
-            super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
-
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
-
-    @property
-    def beta(self):
-        return self._beta
+            super().__init__(logits, beta, parameters, validate_args, allow_nan_stats, name)
 
     @property
     def clipped_probs(self):
@@ -67,7 +56,7 @@ class SpikeAndExponential(RelaxedBernoulliDistribution):
         return self.clipped_probs * (1.0 - 1.0 / self._beta + 1.0 / self._expm1_beta())
 
     def _parameter_control_dependencies(self, is_init):
-        assertions = positive_assertions(self, is_init, beta=self._beta)
+        assertions = super()._parameter_control_dependencies(is_init)
         if self.validate_args and is_init != tensor_util.is_ref(self._beta):
             assertions.append(assert_util.assert_less(
                 self._beta, tf.math.log(tf.constant(dtype_util.max(self.dtype), self.dtype)),
