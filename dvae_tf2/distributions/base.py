@@ -118,6 +118,11 @@ class RelaxedBernoulliDistribution(BernoulliObjectiveTerms, NoiseDrivenDistribut
         return tf.sigmoid(self._logits)
 
 
+def logits_and_beta_properties(dtype, num_classes=None):
+    """TFP ParameterProperties of a BetaRelaxedBernoulli: free logits, positive beta."""
+    return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
+
+
 class BetaRelaxedBernoulli(RelaxedBernoulliDistribution):
     """A relaxation with one positive inverse temperature `beta` beside the logits (PWL, Concrete,
     spike-and-exponential): both broadcast into the batch shape; validate_args checks beta > 0."""
@@ -127,9 +132,9 @@ class BetaRelaxedBernoulli(RelaxedBernoulliDistribution):
         self._beta = tensor_util.convert_nonref_to_tensor(beta, dtype=dtype, name="beta")
         super().__init__(logits, dtype, parameters, validate_args, allow_nan_stats, name)
 
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        return dict(logits=tfp.util.ParameterProperties(), beta=positive_parameter(dtype))
+    # Each subclass names these again (`_parameter_properties = staticmethod(logits_and_beta_properties)`):
+    # TFP warns about a subclass with its own __init__ that inherits them.
+    _parameter_properties = staticmethod(logits_and_beta_properties)
 
     @property
     def beta(self):

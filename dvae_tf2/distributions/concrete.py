@@ -2,7 +2,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dvae_tf2.distributions.base import BetaRelaxedBernoulli
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli, logits_and_beta_properties
 
 tfd = tfp.distributions
 
@@ -18,6 +18,8 @@ class ConcreteRelaxedBernoulli(BetaRelaxedBernoulli):
     sigmoid itself, with L bounded by the legacy clip of u to [1e-5, 1 - 1e-5]. logits and beta
     broadcast (batch shape); beta > 0.
     """
+
+    _parameter_properties = staticmethod(logits_and_beta_properties)
 
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="ConcreteRelaxedBernoulli"):
         parameters = dict(locals())

@@ -4,7 +4,7 @@ Written by hand: TFP has no piece-wise linear relaxation.
 """
 import tensorflow as tf
 
-from dvae_tf2.distributions.base import BetaRelaxedBernoulli
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli, logits_and_beta_properties
 
 _SLOPE_FLOOR = 0.01
 
@@ -15,6 +15,8 @@ class PWLRelaxedBernoulli(BetaRelaxedBernoulli):
     zeta is uniform with density 1/s on its unclipped range, with atoms at 0 and 1, so it has a `cdf`
     but no density (`log_prob`). logits and beta broadcast (batch shape); beta > 0.
     """
+
+    _parameter_properties = staticmethod(logits_and_beta_properties)
 
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="PWLRelaxedBernoulli"):
         parameters = dict(locals())

@@ -7,7 +7,7 @@ inverse CDF is analytic, so the reparameterised gradient goes through q directly
 import tensorflow as tf
 from tensorflow_probability.python.internal import assert_util, dtype_util, tensor_util
 
-from dvae_tf2.distributions.base import BetaRelaxedBernoulli
+from dvae_tf2.distributions.base import BetaRelaxedBernoulli, logits_and_beta_properties
 
 _PROB_CLIP = 1e-7
 
@@ -19,6 +19,8 @@ class SpikeAndExponential(BetaRelaxedBernoulli):
     the dtype (beta < 88 in float32). The atom at 0 leaves it a `cdf` but no density (`log_prob`).
     The objective terms are the base class's Bernoulli ones (the legacy choice for spike-and-exp).
     """
+
+    _parameter_properties = staticmethod(logits_and_beta_properties)
 
     def __init__(self, logits, beta, validate_args=False, allow_nan_stats=True, name="SpikeAndExponential"):
         parameters = dict(locals())
