@@ -285,7 +285,7 @@ class Trainer:
                     self._log_training(step, x, losses, rate, first_of_session=step == start_step + 1)
                     window_start, window_steps = time.time(), 0
                     if step == start_step + 1:   # the session's first step includes compiling it
-                        first_step_end, validation_after_first = time.time(), validation_seconds
+                        first_step_end = time.time()
                 if step % cfg.eval_every == 0 or step == cfg.num_train_iter:
                     validation_start = time.time()
                     self.validate(step)
@@ -306,7 +306,8 @@ class Trainer:
             return None
         compiled_rate = None
         if last_step > start_step + 1:
-            compiled_seconds = time.time() - first_step_end - (validation_seconds - validation_after_first)
+            # Every validation comes after the first step's log line, so all of it is left out here.
+            compiled_seconds = start_time + wall_seconds - first_step_end - validation_seconds
             compiled_rate = (last_step - start_step - 1) / max(compiled_seconds, 1e-9)
         return self.final_evaluation(wall_seconds, validation_seconds, start_step, compiled_rate)
 
