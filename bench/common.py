@@ -4,7 +4,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 
 
 def best_seconds(fn, repeats):

@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from dvae_tf2 import quiet_start  # noqa: E402
+from dvae_tf2.runtime import quiet_start  # noqa: E402
 
 quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 
@@ -36,7 +36,7 @@ from absl import logging  # noqa: E402
 from bench.common import best_seconds, random_params  # noqa: E402
 from dvae_tf2.baselines import BASELINES, DVAE_SHARPSHARP  # noqa: E402
 from dvae_tf2.config import Config  # noqa: E402
-from dvae_tf2.data import DataSplits  # noqa: E402
+from dvae_tf2.data.datasets import DataSplits  # noqa: E402
 from dvae_tf2.samplers import ais, gibbs  # noqa: E402
 from dvae_tf2.training import Trainer  # noqa: E402
 

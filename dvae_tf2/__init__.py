@@ -1,16 +1,16 @@
 """dvae_tf2: discrete VAEs with Boltzmann-machine priors and posteriors (DVAE#, DVAE##) in TF2.
 
 The public pieces (docs/api.md) are attributes of this package, imported on first use: importing dvae_tf2 loads
-no TensorFlow, so that an entry point can still `import dvae_tf2.quiet_start` before TensorFlow starts.
+no TensorFlow, so that an entry point can still `import dvae_tf2.runtime.quiet_start` before TensorFlow starts.
 """
 import importlib
 
 # public name -> the module that defines it
 _EXPORTS = {
     "Config": "dvae_tf2.config",
-    "DVAE": "dvae_tf2.model",
-    "RBMParams": "dvae_tf2.rbm",
-    "rbm": "dvae_tf2.rbm",
+    "DVAE": "dvae_tf2.model.dvae",
+    "RBMParams": "dvae_tf2.model.rbm",
+    "rbm": "dvae_tf2.model.rbm",
     "RBMPrior": "dvae_tf2.priors",
     "MarginalRBMPrior": "dvae_tf2.priors",
     "PopulationAnnealingSampler": "dvae_tf2.samplers",
@@ -31,9 +31,9 @@ _EXPORTS = {
     "ShiftedGaussianMixture": "dvae_tf2.distributions",
     "Evaluator": "dvae_tf2.training.evaluation",
     "EvalResult": "dvae_tf2.training.evaluation",
-    "iw_bound": "dvae_tf2.objectives",
+    "iw_bound": "dvae_tf2.model.objectives",
     "Trainer": "dvae_tf2.training",
-    "load_dataset": "dvae_tf2.data",
+    "load_dataset": "dvae_tf2.data.datasets",
 }
 
 __all__ = sorted(_EXPORTS)

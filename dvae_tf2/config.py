@@ -4,10 +4,10 @@ import os
 import re
 import typing
 
-from dvae_tf2 import distribute
+from dvae_tf2.runtime import distribute
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, all_baseline_names, get_baseline
 from dvae_tf2.baselines.spec import NO_IW
-from dvae_tf2.data import DATASETS, VALIDATION_STRIDE
+from dvae_tf2.data.datasets import DATASETS, VALIDATION_STRIDE
 from dvae_tf2.distributions.gaussian_integral import LEGACY_SCALE_GRADIENT, SCALE_GRADIENTS
 
 EXPERIMENTS = ("vae", "struct")
@@ -81,7 +81,7 @@ class Config:
     run_suffix: str = ""                 # "": legacy run directory; else <...>/<k>-<run_suffix> (e.g. seed2)
     jit_compile: bool = True
     deterministic: bool = False          # tf.config.experimental.enable_op_determinism: bitwise-reproducible runs
-    # tf.distribute (dvae_tf2.distribute): strategy, GPUs of `mirrored` (None: all), logical CPU devices.
+    # tf.distribute (dvae_tf2.runtime.distribute): strategy, GPUs of `mirrored` (None: all), logical CPU devices.
     distribution_strategy: str = "default"
     num_gpus: typing.Optional[int] = None
     num_cpu_devices: int = 1

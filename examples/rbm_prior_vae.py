@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 quiet_start.quiet_tensorflow()  # optional: TensorFlow's start-up lines on a CPU machine read as failures
 
@@ -27,7 +27,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dvae_tf2 import data, objectives, uncertainty  # noqa: E402
+from dvae_tf2.analysis import uncertainty  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.model import objectives  # noqa: E402
 from dvae_tf2.distributions import PWLRelaxedBernoulli  # noqa: E402
 from dvae_tf2.priors import RBMPrior  # noqa: E402
 
@@ -65,7 +67,7 @@ def dense_net(inputs, hidden, outputs, name):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     keras.utils.set_random_seed(args.seed)
-    splits = data.load_dataset("binarized_mnist", args.data_dir)
+    splits = datasets.load_dataset("binarized_mnist", args.data_dir)
     n = args.num_latents
     encoder = dense_net(784, args.hidden, n, "encoder")
     decoder = dense_net(n, args.hidden, 784, "decoder")

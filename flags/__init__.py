@@ -7,7 +7,7 @@ from absl import flags, logging
 from dvae_tf2 import config as config_lib
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, codebases_of
 from flags import dvae_sharp, dvae_sharpsharp, shared
-from dvae_tf2.data import DATASETS
+from dvae_tf2.data.datasets import DATASETS
 from dvae_tf2.distributions.gaussian_integral import SCALE_GRADIENTS
 
 FLAGS = flags.FLAGS
@@ -55,7 +55,8 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("prior_ais_temperatures", None, "AIS temperatures for the prior's log Z (default: "
                          "10,000 for DVAE##, 1,000 for DVAE#).", lower_bound=2, **fv)
     flags.DEFINE_float("prior_old_sweep_fraction", 0.9, "Population annealing: fraction of the sweeps of a step "
-                       "run at the previous step's parameters, before reweighting (0.5: the split before issue 13).",
+                       "run at the previous step's parameters, before reweighting (0.5: as many sweeps before as "
+                       "after).",
                        lower_bound=0.0, upper_bound=0.99, **fv)
     flags.DEFINE_integer("prior_reanneal_every", 1000, "Restart the prior's training sampler every this many steps "
                          "by population annealing from the uniform distribution (0: never). Population annealing "

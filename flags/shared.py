@@ -2,7 +2,7 @@
 from absl import flags
 
 from dvae_tf2.baselines import all_baseline_names
-from dvae_tf2.data import DATASETS
+from dvae_tf2.data.datasets import DATASETS
 
 
 def define(flag_values):

@@ -11,13 +11,13 @@ import sys
 
 import numpy as np
 
-from dvae_tf2 import distribute
+from dvae_tf2.runtime import distribute
 
 distribute.split_cpu(2)
 
 import tensorflow as tf  # noqa: E402
 
-from dvae_tf2 import data  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
 from dvae_tf2.config import Config  # noqa: E402
 from dvae_tf2.training import Trainer  # noqa: E402
 
@@ -39,7 +39,7 @@ def one_step(config, splits, devices, noise_seed=None):
     trainer = Trainer(config, splits, strategy=distribute.mirrored(devices))
     if noise_seed is not None:
         trainer.model.rng.reset_from_seed(noise_seed)
-    x, index = next(iter(data.training_batches(splits, config.batch_size, config.seed, start_step=0)))
+    x, index = next(iter(datasets.training_batches(splits, config.batch_size, config.seed, start_step=0)))
     losses = trainer._train_step(x, index)
     moments = [v.numpy() for v in trainer.optimizer._momentums]   # Keras' Adam keeps m_t here
     model = trainer.model
@@ -52,7 +52,7 @@ def one_step(config, splits, devices, noise_seed=None):
 
 
 def main(data_dir, run_root):
-    splits = data.load_dataset("binarized_mnist", data_dir)
+    splits = datasets.load_dataset("binarized_mnist", data_dir)
     report = {}
     # (name, overrides, devices and posterior-noise seed of the second run): one device against two, and the
     # control, one device against one with other noise, which must differ.

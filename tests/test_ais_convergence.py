@@ -6,7 +6,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import ais_convergence, rbm
+from dvae_tf2.analysis import ais_convergence
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import exact
 from dvae_tf2.tools import ais_temperatures
 from tests.tiny_models import tiny_run_dir

@@ -9,7 +9,7 @@ from dvae_tf2 import baselines
 from dvae_tf2.baselines import DVAE_SHARP, DVAE_SHARPSHARP
 from dvae_tf2.config import Config
 from dvae_tf2.distributions import ConcreteRelaxedBernoulli, OverlappingMixture, PWLRelaxedBernoulli
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.posteriors import HierarchicalPosterior, RBMPosterior
 from dvae_tf2.priors import MarginalRBMPrior, OverlappingCrossEntropyPrior, RBMPrior
 

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
 from dvae_tf2.tools import compare, curves, published
 from dvae_tf2.tools.published import PublishedResults
 
 _REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                           "shared", "reference", "dvae_sharpsharp_tables.md")
-_DIGEST = data.images_digest(np.eye(4))
+_DIGEST = datasets.images_digest(np.eye(4))
 
 
 def _write_run(log_dir, baseline, seed, neg_ll, num_latents=200, L=1, val_curve=None, suffix=True, eval_every=2000,

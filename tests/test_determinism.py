@@ -18,7 +18,7 @@ RUN = """
 import sys
 import numpy as np
 from tensorflow.python.framework import config as tf_config
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
 from dvae_tf2.training import Trainer
 from tests.tiny_models import all_model_variables
@@ -28,7 +28,7 @@ config = Config(log_dir=log_dir, data_dir=data_dir, baseline="pwl_relax", num_la
                 num_prior_samples=16, num_prior_sweeps=1, prior_ais_chains=16, prior_ais_temperatures=20,
                 eval_iw_samples=4, val_stride=500, test_subset=20, num_train_iter=16, eval_every=8,
                 checkpoint_every_secs=0, jit_compile=False, seed=3, deterministic=True).validate()
-trainer = Trainer(config, data.load_dataset("binarized_mnist", data_dir, download=False), resume=resume == "resume")
+trainer = Trainer(config, datasets.load_dataset("binarized_mnist", data_dir, download=False), resume=resume == "resume")
 assert tf_config.is_op_determinism_enabled()
 losses, step = {}, trainer._train_step
 def recorded(x, index):

@@ -4,10 +4,10 @@ import json
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import devices
+from dvae_tf2.runtime import devices
 from tests.cli_runs import run_python, user_environment
 
-_START = ("import json, os, sys; from dvae_tf2 import quiet_start; quieted = quiet_start.quiet_tensorflow(); "
+_START = ("import json, os, sys; from dvae_tf2.runtime import quiet_start; quieted = quiet_start.quiet_tensorflow(); "
           "import tensorflow as tf; tf.function(lambda x: 2 * x, jit_compile=True)(tf.ones(2)); "
           "print(json.dumps([quieted, os.environ['TF_CPP_MIN_LOG_LEVEL']]))")
 

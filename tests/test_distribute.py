@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import distribute, quiet_start, rbm
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import distribute, quiet_start
 from dvae_tf2.samplers import gibbs
 from tests.cli_runs import REPO, TINY_RUN_FLAGS, assert_one_error_line, run_main, run_python, user_environment
 
@@ -95,9 +96,9 @@ def test_mirrored_run_end_to_end_and_its_checkpoint_on_one_device(tmp_path, shar
     assert results["config"]["distribution_strategy"] == "mirrored"
     assert len(np.load(os.path.join(run_dir, "test_log_likelihoods.npy"))) == 21
     # The mirrored checkpoint restores on one device (default strategy), with the trained prior.
-    script = ("import json, sys; from dvae_tf2 import data; from dvae_tf2.training.checkpoints import "
+    script = ("import json, sys; from dvae_tf2.data import datasets; from dvae_tf2.training.checkpoints import "
               "load_run_config, restore_best_model; config = load_run_config(sys.argv[1]); "
-              "model, _ = restore_best_model(config, data.load_dataset(config.dataset, sys.argv[2]));"
+              "model, _ = restore_best_model(config, datasets.load_dataset(config.dataset, sys.argv[2]));"
               "print(json.dumps({'w_norm': float(abs(model.prior.w.numpy()).sum())}))")
     restored = run_python(["-c", script, run_dir, shared_data_dir])
     assert restored.returncode == 0, restored.stderr[-3000:]

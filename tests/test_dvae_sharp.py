@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, objectives
+from dvae_tf2.data import datasets
+from dvae_tf2.model import objectives
 from dvae_tf2.config import Config
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
 from dvae_tf2.distributions.overlapping import MIXTURE, STOPPED_MIXTURE
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.priors.overlapping_kl import overlapping_cross_entropy_kl
 from dvae_tf2.training import Trainer
 
@@ -21,7 +22,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def mnist(shared_data_dir):
-    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    return datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
 
 
 def _sharp(log_dir, data_dir, **overrides):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from scipy import optimize
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
 from dvae_tf2.priors import MarginalRBMPrior
 from dvae_tf2.priors.marginal_rbm import augmented_energy, smoothing_fields

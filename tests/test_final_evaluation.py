@@ -9,9 +9,10 @@ from absl import flags
 from scipy.special import logsumexp
 
 import flags as dvae_flags
-from dvae_tf2 import data, uncertainty
+from dvae_tf2.analysis import uncertainty
+from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
-from dvae_tf2.model import EvaluationTerms
+from dvae_tf2.model.dvae import EvaluationTerms
 from dvae_tf2.training import Trainer
 from dvae_tf2.training.evaluation import Evaluator
 
@@ -49,7 +50,7 @@ def test_uncertainty_helpers():
 
 def test_final_evaluation_saves_per_image_log_likelihoods(tmp_path):
     rng = np.random.default_rng(0)
-    splits = data.DataSplits("binarized_mnist", *(rng.binomial(1, 0.3, (n, 784)).astype(np.float32)
+    splits = datasets.DataSplits("binarized_mnist", *(rng.binomial(1, 0.3, (n, 784)).astype(np.float32)
                                                   for n in (60, 30, 40)), dynamic_binarization=False)
     config = Config(log_dir=str(tmp_path), baseline="pwl_relax", num_latents=8, num_hidden_units=8,
                     num_train_iter=10, num_prior_samples=16, num_prior_sweeps=1, prior_ais_chains=16,
@@ -65,8 +66,8 @@ def test_final_evaluation_saves_per_image_log_likelihoods(tmp_path):
     assert saved["test_neg_ll"] == pytest.approx(-log_likelihoods.mean(), rel=1e-9)
     assert saved["test_neg_ll_stderr"] == pytest.approx(np.std(log_likelihoods, ddof=1) / np.sqrt(20), rel=1e-9)
     assert saved["test_neg_ll_stderr"] > 0 and saved == json.loads(json.dumps(results))
-    assert saved["test_images_digest"] == data.images_digest(data.strided_subset(splits.test, 20))
-    assert saved["test_images_digest"] != data.images_digest(splits.test[:20])
+    assert saved["test_images_digest"] == datasets.images_digest(datasets.strided_subset(splits.test, 20))
+    assert saved["test_images_digest"] != datasets.images_digest(splits.test[:20])
     assert not [f for f in os.listdir(config.run_dir) if f.endswith(".part")]
 
 

@@ -145,3 +145,24 @@ def test_gi_scale_gradient_is_legacy_by_default_and_reaches_the_posterior():
         Config(gi_scale_gradient="exakt").validate()
     with pytest.raises(ValueError, match="--seed=-2 must be >= 0"):
         Config(seed=-2).validate()
+
+
+def test_flag_reference_doc_matches_the_flag_definitions():
+    from flags import reference
+    committed = reference.DOC_PATH.read_text()
+    assert committed == reference.markdown(), "docs/flags.md is out of date: run python -m flags.reference"
+    every_flag = flags.FlagValues()
+    dvae_flags.define_import_tf1_flags(every_flag)
+    ours = {name for module, flag_list in every_flag.flags_by_module_dict().items() if module.startswith("flags")
+            for name in (f.name for f in flag_list)}
+    documented = {line.split("`--")[1].split("`")[0] for line in committed.splitlines() if line.startswith("| `--")}
+    assert documented == ours
+
+
+def test_flag_reference_check_mode_reports_a_stale_file(tmp_path):
+    from flags import reference
+    stale = tmp_path / "flags.md"
+    stale.write_text("# old\n")
+    assert reference.main(["--check", str(stale)]) == 1
+    assert reference.main([str(stale)]) == 0 and reference.main(["--check", str(stale)]) == 0
+    assert stale.read_text() == reference.markdown()

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from scipy import special, stats
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
 from dvae_tf2.distributions.exponential_smoothing import ExponentialSmoothing
 from dvae_tf2.priors.gaussian_integral import (GaussianIntegralPrior, diagonal_shift, gaussian_integral_log_prob,

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, objectives
+from dvae_tf2.data import datasets
+from dvae_tf2.model import objectives
 from dvae_tf2.baselines import BASELINES, DVAE_SHARP, DVAE_SHARPSHARP
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
-from dvae_tf2.networks import l2_half
+from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.networks import l2_half
 from dvae_tf2.training import Trainer, summaries
 from dvae_tf2.training.summaries import TRAINING_HISTOGRAM_TAGS, TRAINING_IMAGE_TAGS, TRAINING_TAGS
 from tests.test_tensorboard import written_plugins
@@ -67,7 +68,7 @@ SMOOTHING = {"dvae_spike_exp": lambda b: {"beta": b}, "dvaepp_exp": lambda b: {"
 
 @pytest.fixture(scope="module")
 def mnist(shared_data_dir):
-    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    return datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
 
 
 def _sharp_config(log_dir, data_dir, **overrides):

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from dvae_tf2 import data, tfds_mnist
+from dvae_tf2.data import datasets, tfds_mnist
 
 _SIZES = {"train": 30, "valid": 5, "test": 6}
 
@@ -16,7 +16,7 @@ def small_splits(monkeypatch):
     """{split: [N, 784] uint8} small random binary splits, made the ones the loader accepts (their digests)."""
     rng = np.random.default_rng(0)
     images = {split: (rng.random((n, 784)) < 0.3).astype(np.uint8) for split, n in _SIZES.items()}
-    monkeypatch.setattr(data, "MNIST_DIGESTS", {split: data.images_digest(a) for split, a in images.items()})
+    monkeypatch.setattr(data, "MNIST_DIGESTS", {split: datasets.images_digest(a) for split, a in images.items()})
     return images
 
 
@@ -46,22 +46,22 @@ def _serve_in_tfds_record_order(images):
 
 def test_tfds_splits_are_cached_as_legacy_npz_in_file_order(tmp_path, small_splits):
     with tfds.testing.mock_data(as_dataset_fn=_serve_in_tfds_record_order(small_splits)):
-        splits = data.load_dataset("binarized_mnist", str(tmp_path))
-    for split, loaded in zip(data.MNIST_SPLITS, (splits.train, splits.valid, splits.test)):
+        splits = datasets.load_dataset("binarized_mnist", str(tmp_path))
+    for split, loaded in zip(datasets.MNIST_SPLITS, (splits.train, splits.valid, splits.test)):
         np.testing.assert_array_equal(loaded, small_splits[split])
         cached = _cache(tmp_path, split)
         assert cached.dtype == np.uint8
         np.testing.assert_array_equal(cached, small_splits[split])
     assert _files(tmp_path) == _NPZ_FILES  # TFDS's working directory is gone
-    again = data.load_dataset("binarized_mnist", str(tmp_path), download=False)  # from the cache alone
+    again = datasets.load_dataset("binarized_mnist", str(tmp_path), download=False)  # from the cache alone
     np.testing.assert_array_equal(again.test, small_splits["test"])
 
 
 def test_tfds_images_that_miss_the_legacy_digests_are_refused_and_nothing_is_cached(tmp_path):
     with tfds.testing.mock_data(num_examples=7, max_value=1):  # random 0/1 images, not the legacy splits
-        with pytest.raises(data.DatasetError, match="no cache written") as err:
-            data.load_dataset("binarized_mnist", str(tmp_path))
-    assert data.MNIST_DIGESTS["train"] in str(err.value)
+        with pytest.raises(datasets.DatasetError, match="no cache written") as err:
+            datasets.load_dataset("binarized_mnist", str(tmp_path))
+    assert datasets.MNIST_DIGESTS["train"] in str(err.value)
     assert _files(tmp_path) == []
 
 
@@ -77,7 +77,7 @@ def test_only_the_missing_split_is_fetched(tmp_path, small_splits):
         served.append(str(split))
         return record_order(self, split, **kwargs)
     with tfds.testing.mock_data(as_dataset_fn=as_dataset):
-        splits = data.load_dataset("binarized_mnist", str(tmp_path))
+        splits = datasets.load_dataset("binarized_mnist", str(tmp_path))
     assert served == ["test"]
     np.testing.assert_array_equal(splits.test, small_splits["test"])
     assert _files(tmp_path) == _NPZ_FILES
@@ -104,10 +104,10 @@ def test_offline_names_the_files_and_the_source_and_leaves_nothing_behind(tmp_pa
     def unreachable(self, urls):
         raise ConnectionError("network unreachable")
     monkeypatch.setattr(tfds.download.DownloadManager, "download", unreachable)
-    with pytest.raises(data.DatasetError) as err:
-        data.load_dataset("binarized_mnist", str(tmp_path))
+    with pytest.raises(datasets.DatasetError) as err:
+        datasets.load_dataset("binarized_mnist", str(tmp_path))
     message = str(err.value)
-    assert all(f"binarized_mnist_{split}.npz" in message for split in data.MNIST_SPLITS), message
+    assert all(f"binarized_mnist_{split}.npz" in message for split in datasets.MNIST_SPLITS), message
     assert "larocheh" in message and "binarized_mnist builder" in message and "network unreachable" in message
     assert _files(tmp_path) == []
 
@@ -120,7 +120,7 @@ def test_legacy_amat_files_are_converted_without_network(tmp_path, small_splits,
     directory.mkdir()
     for split, images in small_splits.items():
         np.savetxt(directory / f"binarized_mnist_{split}.amat", images, fmt="%d")
-    splits = data.load_dataset("binarized_mnist", str(tmp_path), download=False)
+    splits = datasets.load_dataset("binarized_mnist", str(tmp_path), download=False)
     np.testing.assert_array_equal(splits.valid, small_splits["valid"])
     np.testing.assert_array_equal(_cache(tmp_path, "train"), small_splits["train"])
     assert _files(tmp_path) == sorted(_NPZ_FILES + [f"binarized_mnist_{s}.amat" for s in _SIZES])
@@ -131,6 +131,6 @@ def test_an_amat_file_that_is_not_the_legacy_split_is_refused(tmp_path, small_sp
     directory.mkdir()
     for split, images in small_splits.items():
         np.savetxt(directory / f"binarized_mnist_{split}.amat", 1 - images if split == "valid" else images, fmt="%d")
-    with pytest.raises(data.DatasetError, match="valid split: 5 images with digest"):
-        data.load_dataset("binarized_mnist", str(tmp_path), download=False)
+    with pytest.raises(datasets.DatasetError, match="valid split: 5 images with digest"):
+        datasets.load_dataset("binarized_mnist", str(tmp_path), download=False)
     assert not any(name.endswith(".npz") for name in _files(tmp_path))

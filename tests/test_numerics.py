@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.training import NonFiniteError, Trainer
 from dvae_tf2.training.numerics import REPORT_NAME, FiniteGuard
 from tests.tiny_models import tiny_config
@@ -28,7 +28,7 @@ def test_guard_reports_the_first_non_finite_step_and_quantity(tmp_path):
 
 @pytest.mark.slow
 def test_diverging_learning_rate_stops_before_saving_anything(tmp_path, shared_data_dir):
-    mnist = data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    mnist = datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
     settings = dict(log_dir=str(tmp_path), data_dir=shared_data_dir, num_train_iter=60, eval_every=20,
                     summary_every=10, eval_iw_samples=4, val_stride=500, test_subset=20, prior_ais_chains=16,
                     prior_ais_temperatures=20)
@@ -43,6 +43,6 @@ def test_diverging_learning_rate_stops_before_saving_anything(tmp_path, shared_d
     assert str(report["step"]) in str(error.value) and report["quantity"] in str(error.value)
     assert len(report["batch_indices"]) == 100 and len(set(report["batch_indices"])) == 100
     # The indices are those of the training batch of that step (batches are a function of seed and step).
-    batches = data.training_batches(mnist, 100, diverging.config.seed, start_step=report["step"] - 1)
+    batches = datasets.training_batches(mnist, 100, diverging.config.seed, start_step=report["step"] - 1)
     _, index = next(iter(batches))
     assert report["batch_indices"] == index.numpy().tolist()

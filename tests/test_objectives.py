@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import objectives
+from dvae_tf2.model import objectives
 
 
 def test_bernoulli_entropy_and_log_prob_closed_form():

@@ -2,8 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import rbm
-from dvae_tf2.posterior_analysis import (analyse_posteriors, count_distinct, mean_field_fixed_points,
+from dvae_tf2.model import rbm
+from dvae_tf2.analysis.posterior_analysis import (analyse_posteriors, count_distinct, mean_field_fixed_points,
                                          mean_field_kl)
 from dvae_tf2.samplers import exact
 from tests.tiny_models import all_states

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.priors import RBMPrior
 from dvae_tf2.samplers import exact
 from tests.tiny_models import all_states

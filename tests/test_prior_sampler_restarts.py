@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
 from dvae_tf2.samplers import gibbs
 from dvae_tf2.training import Trainer
@@ -12,7 +12,7 @@ from dvae_tf2.training import Trainer
 
 @pytest.fixture(scope="module")
 def mnist(shared_data_dir):
-    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    return datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
 
 
 def _trainer(tmp_path, data_dir, mnist, sampler):

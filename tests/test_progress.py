@@ -1,5 +1,5 @@
 """ETA of long work in log lines."""
-from dvae_tf2 import progress
+from dvae_tf2.runtime import progress
 
 
 def test_eta_extrapolates_the_average_rate():

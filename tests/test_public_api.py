@@ -11,7 +11,7 @@ from tests.cli_runs import REPO
 
 
 def test_importing_the_package_loads_no_tensorflow():
-    script = "import sys, dvae_tf2, dvae_tf2.quiet_start; print('tensorflow' in sys.modules)"
+    script = "import sys, dvae_tf2, dvae_tf2.runtime.quiet_start; print('tensorflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
 

@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, random_streams
+from dvae_tf2.data import datasets
+from dvae_tf2.runtime import random_streams
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
-from dvae_tf2.random_streams import STREAMS
+from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.runtime.random_streams import STREAMS
 
 SEEDS = (1, 2, 3, 4)
 _IMAGES = np.random.default_rng(0).random((40, 784)).astype(np.float32)   # grey levels: dynamic binarization
-_SPLITS = data.DataSplits("omniglot", _IMAGES, _IMAGES[:4], _IMAGES[:4], dynamic_binarization=True)
+_SPLITS = datasets.DataSplits("omniglot", _IMAGES, _IMAGES[:4], _IMAGES[:4], dynamic_binarization=True)
 
 
 def _first_draws(seed):
@@ -23,7 +24,7 @@ def _first_draws(seed):
     model = DVAE(config, _IMAGES.mean(axis=0), training_size=len(_IMAGES))
     streams = random_streams.run_streams(seed)
     first_epoch_batches = len(_IMAGES) // 10
-    batches = list(data.training_batches(_SPLITS, 10, seed, start_step=first_epoch_batches).take(1))
+    batches = list(datasets.training_batches(_SPLITS, 10, seed, start_step=first_epoch_batches).take(1))
     generator = lambda stream: random_streams.generator(getattr(streams, stream))  # noqa: E731 (the trainer's)
     generators = {"posterior_noise": model.rng, "prior_sampler": model.prior.sampler.rng,
                   "prior_restarts": generator("prior_restarts"), "prior_ais": generator("prior_ais"),

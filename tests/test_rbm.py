@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from scipy import special
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import exact
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import objectives, rbm
+from dvae_tf2.model import objectives, rbm
 from dvae_tf2.posteriors import rbm_posterior
 from dvae_tf2.posteriors.rbm_posterior import spin_to_binary_params
 from dvae_tf2.samplers import exact

@@ -248,7 +248,7 @@ TINY_FLAGS = ("--num_hidden_units=8", "--num_prior_samples=16", "--num_prior_swe
 
 @pytest.mark.slow
 def test_tiny_grid_runs_an_interrupted_grid_to_the_end_and_reports_it(tmp_path, shared_data_dir, capsys, caplog):
-    from dvae_tf2 import data
+    from dvae_tf2.data import datasets
     from dvae_tf2.training import Trainer
 
     log_dir, pattern = tmp_path / "logs", "binarized_mnist/vae/200/pwl_relax/[12]/1"
@@ -259,7 +259,7 @@ def test_tiny_grid_runs_an_interrupted_grid_to_the_end_and_reports_it(tmp_path, 
     assert [r.label for r in runs] == [f"binarized_mnist/vae/200/pwl_relax/{L}/1 seed {s}" for L in (1, 2)
                                        for s in (1, 2)]
     interrupted = runs[3]   # L = 2, seed 2: stopped after its step-10 checkpoint, as a killed run is
-    splits = data.load_dataset("binarized_mnist", shared_data_dir)
+    splits = datasets.load_dataset("binarized_mnist", shared_data_dir)
     assert Trainer(interrupted.config, splits).train(until_step=10) is None
     capsys.readouterr()
     caplog.clear()

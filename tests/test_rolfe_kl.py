@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.posteriors import TrainingDraw
 from dvae_tf2.priors.overlapping_kl import overlapping_cross_entropy_kl
 from dvae_tf2.priors.rolfe_kl import RolfeSurrogatePrior, rolfe_kl_surrogate

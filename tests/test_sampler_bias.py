@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, rbm
+from dvae_tf2.data import datasets
+from dvae_tf2.model import rbm
 from dvae_tf2.priors import RBMPrior
 from dvae_tf2.samplers import exact, resampling, sampler_bias
 from dvae_tf2.samplers.ais import AISResult
@@ -134,7 +135,7 @@ def test_command_measures_a_run_against_enumeration(tmp_path, shared_data_dir, c
                             "--samples=5"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     config = load_run_config(run_dir)
-    model, _ = restore_best_model(config, data.load_dataset(config.dataset, shared_data_dir))
+    model, _ = restore_best_model(config, datasets.load_dataset(config.dataset, shared_data_dir))
     true_log_z = float(exact.exact_log_z(model.prior.params())[0])
     assert report["reference_log_z"] == pytest.approx(true_log_z, abs=0.05)
     assert report["reference_doubling"]["half_log_z"] == pytest.approx(true_log_z, abs=0.05)

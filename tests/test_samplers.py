@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import TRAINING_SAMPLERS, PCDSampler, PopulationAnnealingSampler, exact, gibbs
 
 

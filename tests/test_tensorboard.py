@@ -7,14 +7,14 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import plugin_event_accumulator
 from tensorboard.compat.proto import event_pb2
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.training import Trainer
 from tests.tiny_models import tiny_config
 
 
 @pytest.fixture(scope="module")
 def mnist(shared_data_dir):
-    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    return datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
 
 
 def short_run_config(log_dir, data_dir, **overrides):

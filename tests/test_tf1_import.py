@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, tf1_import
+from dvae_tf2.data import datasets
+from dvae_tf2.training import tf1_import
 from dvae_tf2.baselines import DVAE_SHARP
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.training import Trainer, restore_best_model
 from dvae_tf2.tools import import_tf1
 from tests.tf1_legacy import write_tf1_checkpoint
@@ -176,7 +177,7 @@ def test_missing_and_misshaped_variables_are_one_error_naming_them(tmp_path, inp
 
 @pytest.mark.slow
 def test_import_tf1_writes_an_evaluated_run_our_tools_load(tmp_path, shared_data_dir, capsys):
-    splits = data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    splits = datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
     flags = ["--baseline=rbm_post", "--num_latents=200", f"--log_dir={tmp_path / 'ours'}", "--run_suffix=tf1",
              f"--data_dir={shared_data_dir}", "--eval_iw_samples=4", "--test_subset=20", "--val_stride=1000",
              "--prior_ais_chains=32", "--prior_ais_temperatures=50", "--posterior_ais_temperatures=10",

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import objectives
+from dvae_tf2.model import objectives
 from dvae_tf2.training.evaluation import Evaluator
 from tests.tiny_models import (all_states, exact_log_joint, exact_prior_log_z, four_test_images, make_tiny_model,
                                tiny_config)

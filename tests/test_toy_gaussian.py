@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import gaussian_toy
+from dvae_tf2.analysis import gaussian_toy
 from dvae_tf2.tools import toy_gaussian
 
 PHI = tf.constant([0.3, -0.2, 0.1, -0.1, 0.8], tf.float64)   # a correlated q away from p

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.tools import summarize
 from dvae_tf2.config import Config
 from dvae_tf2.training import CheckpointMismatchError, Trainer, load_run_config, restore_best_model
@@ -20,7 +20,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def mnist(shared_data_dir):
-    return data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    return datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
 
 
 def _config(log_dir, data_dir, **overrides):
@@ -138,7 +138,7 @@ def test_legacy_readme_command_runs_verbatim(tmp_path, shared_data_dir):
 def test_structured_prediction_on_omniglot_with_concrete_hierarchical_posterior(tmp_path):
     # Synthetic chardata.mat: dynamic binarization of training batches, struct objective, L = 2, gsm_relax.
     write_chardata(tmp_path / "data", num_train=1345 + 500, num_test=100)
-    splits = data.load_dataset("omniglot", str(tmp_path / "data"), download=False)
+    splits = datasets.load_dataset("omniglot", str(tmp_path / "data"), download=False)
     config = _config(tmp_path / "logs", str(tmp_path / "data"), dataset="omniglot", experiment="struct",
                      baseline="gsm_relax", num_groups=2, k=2, num_train_iter=200, eval_every=100, val_stride=5,
                      test_subset=0, beta=10.0, base_lr=3e-3)

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 
 
 def _network(prefix, num_hidden, output=True):

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvae_tf2 import data, rbm, xla_inspection
+from dvae_tf2.data import datasets
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import xla_inspection
 from dvae_tf2.config import Config
 from dvae_tf2.samplers import ais
 from dvae_tf2.training import Trainer
@@ -25,7 +27,7 @@ def test_host_interactions_are_found_in_hlo_text():
 @pytest.mark.slow   # lowering a whole step to HLO takes ~10-40 s per baseline
 @pytest.mark.parametrize("baseline", ["pwl_relax", "rbm_post"])
 def test_training_step_is_one_device_program(tmp_path, shared_data_dir, baseline):
-    splits = data.load_dataset("binarized_mnist", shared_data_dir, download=False)
+    splits = datasets.load_dataset("binarized_mnist", shared_data_dir, download=False)
     config = Config(log_dir=str(tmp_path), data_dir=shared_data_dir, baseline=baseline, num_latents=40,
                     num_hidden_units=32, num_train_iter=10, num_prior_samples=50, num_prior_sweeps=3).validate()
     trainer = Trainer(config, splits)

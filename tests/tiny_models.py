@@ -5,9 +5,9 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import data
+from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.training import Trainer
 
 NUM_LATENTS = 12   # 6 + 6: 4096 joint states
@@ -76,7 +76,7 @@ def tiny_run_dir(log_dir, data_dir, prepare=None, **overrides):
     settings = dict(log_dir=str(log_dir), data_dir=data_dir, num_latents=8, num_hidden_units=8, num_train_iter=10,
                     num_prior_samples=16, num_prior_sweeps=1, jit_compile=False)
     config = Config(**{**settings, **overrides}).validate()
-    trainer = Trainer(config, data.load_dataset(config.dataset, data_dir))
+    trainer = Trainer(config, datasets.load_dataset(config.dataset, data_dir))
     trainer.model.prior.w.assign(tf.random.stateless_normal(trainer.model.prior.w.shape, (0, 1)))
     if prepare is not None:
         prepare(trainer)

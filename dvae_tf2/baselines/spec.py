@@ -2,7 +2,7 @@
 import dataclasses
 import typing
 
-from dvae_tf2 import random_streams
+from dvae_tf2.runtime import random_streams
 from dvae_tf2.posteriors import HierarchicalPosterior
 from dvae_tf2.priors import RBMPrior
 

@@ -16,7 +16,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util, dtype_util, tensor_util
 
-from dvae_tf2 import objectives
+from dvae_tf2.model import objectives
 
 tfd = tfp.distributions
 

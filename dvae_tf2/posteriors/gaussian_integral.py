@@ -3,7 +3,7 @@ import keras
 
 from dvae_tf2.distributions.gaussian_integral import (LEGACY_SCALE_GRADIENT, ShiftedGaussianMixture,
                                                       scale_from_parameter, shift_from_logits)
-from dvae_tf2.networks import BN_MOMENTUM
+from dvae_tf2.model.networks import BN_MOMENTUM
 from dvae_tf2.posteriors.hierarchical import HierarchicalPosterior
 
 

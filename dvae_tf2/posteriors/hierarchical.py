@@ -2,8 +2,8 @@
 import keras
 import tensorflow as tf
 
-from dvae_tf2 import objectives
-from dvae_tf2.networks import BN_MOMENTUM, FeedForward
+from dvae_tf2.model import objectives
+from dvae_tf2.model.networks import BN_MOMENTUM, FeedForward
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 
 

@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import distribute, random_streams, rbm
-from dvae_tf2.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import distribute, random_streams
+from dvae_tf2.model.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import PWLRelaxedBernoulli
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 from dvae_tf2.samplers import ais, gibbs

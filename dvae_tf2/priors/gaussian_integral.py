@@ -9,7 +9,7 @@ import math
 
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.priors.rbm_prior import SampledMarginalPrior, split_halves
 
 SPECTRAL_MARGIN = 5.0  # lambda = max(sigma_max(W) + 5, lambda_min): A's smallest eigenvalue is >= 5

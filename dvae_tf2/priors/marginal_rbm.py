@@ -7,7 +7,7 @@ The sum over z is bounded below by mean field: log sum_z exp(-E_aug) >= -E_aug(m
 """
 import tensorflow as tf
 
-from dvae_tf2 import objectives, rbm
+from dvae_tf2.model import objectives, rbm
 from dvae_tf2.priors.rbm_prior import SampledMarginalPrior, split_halves
 
 NUM_MEAN_FIELD_SWEEPS = 5

@@ -7,7 +7,7 @@ With log_ratio = 0 (what 1-layer structs use) nu1 = q1 and this is the exact KL(
 """
 import tensorflow as tf
 
-from dvae_tf2 import objectives
+from dvae_tf2.model import objectives
 from dvae_tf2.priors.marginal_rbm import smoothing_fields
 from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
 

@@ -4,7 +4,7 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import TRAINING_SAMPLERS, ais, sampler_bias
 
 

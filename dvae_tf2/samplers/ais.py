@@ -7,7 +7,7 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import gibbs, resampling
 
 _PA_SUBPOPULATIONS = 16  # independent sub-populations whose spread gives the PA standard error

@@ -9,7 +9,8 @@ uniform from Philox, which would otherwise dominate a sweep on CPU (see bench/sa
 """
 import tensorflow as tf
 
-from dvae_tf2 import distribute, rbm
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import distribute
 
 
 def _fmix32(x):

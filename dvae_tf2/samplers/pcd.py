@@ -3,7 +3,7 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2 import random_streams
+from dvae_tf2.runtime import random_streams
 from dvae_tf2.samplers import gibbs
 
 

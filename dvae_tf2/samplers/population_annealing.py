@@ -3,7 +3,8 @@ import math
 
 import tensorflow as tf
 
-from dvae_tf2 import random_streams, rbm
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import random_streams
 from dvae_tf2.samplers import gibbs, resampling
 from dvae_tf2.samplers.pcd import Population, SamplerOutput, uniform_chains
 

@@ -1,4 +1,4 @@
-"""How far the training sampler's log Z gradient is from a trusted reference (issue 13, item 1).
+"""How far the training sampler's log Z gradient is from a trusted reference.
 
 The prior's log Z gradient is the model expectation of its sufficient statistics,
 d log Z / d(b1, b2, W) = (E_p[z1], E_p[z2], E_p[z1 z2^T]). The training sampler estimates them from
@@ -10,7 +10,7 @@ import typing
 
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import resampling
 
 

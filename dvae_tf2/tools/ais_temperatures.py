@@ -14,14 +14,16 @@ import os
 import sys
 import time
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 
 import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
-from dvae_tf2 import ais_convergence, data, devices  # noqa: E402
+from dvae_tf2.analysis import ais_convergence  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.runtime import devices  # noqa: E402
 from dvae_tf2.tools import figures  # noqa: E402
 from dvae_tf2.training import load_run_config, restore_best_model  # noqa: E402
 
@@ -97,9 +99,9 @@ def main(argv=None):
             raise ValueError(f"{args.run_dir} is a struct run with a directed posterior: it has neither a prior "
                              "nor an RBM posterior")
         devices.log_devices()
-        splits = data.load_dataset(config.dataset, args.data_dir or config.data_dir)
+        splits = datasets.load_dataset(config.dataset, args.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits)
-    except (FileNotFoundError, ValueError, data.DatasetError) as error:
+    except (FileNotFoundError, ValueError, datasets.DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     rng = tf.random.Generator.from_seed(args.seed)
@@ -108,7 +110,7 @@ def main(argv=None):
     if not config.is_struct:
         curves[PRIOR] = study(model.prior.params(), grid, args, rng, label="prior")
     if config.baseline == "rbm_post":
-        images = data.strided_subset(splits.test, min(args.num_images, len(splits.test)))
+        images = datasets.strided_subset(splits.test, min(args.num_images, len(splits.test)))
         x = tf.constant(images, tf.float32)
         params = model.encoder.params(model.encoder_input(x), training=False)
         curves[POSTERIOR] = study(params, grid, args, rng, params.b1, params.b2, label="posterior")

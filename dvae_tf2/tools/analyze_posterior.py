@@ -8,15 +8,16 @@ import json
 import os
 import time
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
-from dvae_tf2 import atomic_io, cli, data, devices, progress  # noqa: E402
-from dvae_tf2.posterior_analysis import PosteriorReport, analyse_posteriors  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.runtime import atomic_io, cli, devices, progress  # noqa: E402
+from dvae_tf2.analysis.posterior_analysis import PosteriorReport, analyse_posteriors  # noqa: E402
 from dvae_tf2.training import load_run_config, restore_best_model  # noqa: E402
 
 flags.DEFINE_string("run_dir", None, "Run directory of a trained --baseline=rbm_post run.", required=True)
@@ -35,14 +36,14 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"unexpected arguments: {' '.join(argv[1:])} (flags are written --name=value)")
-    with cli.expected_failures(FileNotFoundError, ValueError, data.DatasetError):
+    with cli.expected_failures(FileNotFoundError, ValueError, datasets.DatasetError):
         config = load_run_config(FLAGS.run_dir)
         if config.baseline != "rbm_post":
             cli.fail(f"--run_dir holds a --baseline={config.baseline} run; the analysis needs rbm_post")
         devices.log_devices()
-        splits = data.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
+        splits = datasets.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits)
-    images = data.strided_subset(splits.test, min(FLAGS.num_images, len(splits.test)))
+    images = datasets.strided_subset(splits.test, min(FLAGS.num_images, len(splits.test)))
     temperatures = FLAGS.temperatures or config.posterior_ais_temperatures
     rng = tf.random.Generator.from_seed(FLAGS.seed)
     start, reports = time.time(), []

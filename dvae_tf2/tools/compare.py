@@ -23,7 +23,7 @@ import typing
 
 import numpy as np
 
-from dvae_tf2 import uncertainty
+from dvae_tf2.analysis import uncertainty
 from dvae_tf2.tools import summarize, tf1_runs
 from dvae_tf2.tools.published import PublishedResults
 

@@ -4,7 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402  (after choosing the backend)
 
-from dvae_tf2 import atomic_io  # noqa: E402
+from dvae_tf2.runtime import atomic_io  # noqa: E402
 
 
 def new_figure(num_panels, panel_size=(5.0, 4.0), columns=None):

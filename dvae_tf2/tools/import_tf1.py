@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 if __name__ == "__main__":   # before TensorFlow loads
     quiet_start.quiet_tensorflow(quiet_start.requested_cpu_devices(sys.argv))
@@ -19,13 +19,15 @@ if __name__ == "__main__":   # before TensorFlow loads
 from absl import flags, logging  # noqa: E402
 
 import flags as dvae_flags  # noqa: E402
-from dvae_tf2 import cli, data, tf1_import  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.runtime import cli  # noqa: E402
+from dvae_tf2.training import tf1_import  # noqa: E402
 from dvae_tf2.tools import tf1_runs  # noqa: E402
 from dvae_tf2.training import RunDirectoryError  # noqa: E402
 
 FLAG_VALUES = flags.FlagValues()
 dvae_flags.define_import_tf1_flags(FLAG_VALUES)
-EXPECTED_FAILURES = (ValueError, FileNotFoundError, FileExistsError, RunDirectoryError, data.DatasetError)
+EXPECTED_FAILURES = (ValueError, FileNotFoundError, FileExistsError, RunDirectoryError, datasets.DatasetError)
 
 
 def _check_layout(checkpoint_dir, config):
@@ -53,7 +55,7 @@ def main(argv=None):
         config = dvae_flags.config_from_flags(FLAG_VALUES)
         prefix = tf1_import.checkpoint_prefix(FLAG_VALUES.checkpoint)
         _check_layout(os.path.dirname(prefix), config)
-        splits = data.load_dataset(config.dataset, config.data_dir)
+        splits = datasets.load_dataset(config.dataset, config.data_dir)
         report, results = tf1_import.import_and_evaluate(config, splits, prefix)
     print(json.dumps({"run_dir": config.run_dir, "checkpoint": prefix, "legacy_step": report.step,
                       **{key: results[key] for key in ("val_neg_ll", "test_neg_elbo", "test_neg_ll",

@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 EXPECTED_FORMAT = "expected an .npz archive with finite real arrays b1 (n1,), b2 (n2,), w (n1, n2)"
 
@@ -69,7 +69,8 @@ def main(argv=None):
         return 2
     quiet_start.quiet_tensorflow()
     import tensorflow as tf  # deferred: malformed input fails fast without loading TensorFlow
-    from dvae_tf2 import devices, rbm
+    from dvae_tf2.model import rbm
+    from dvae_tf2.runtime import devices
     from dvae_tf2.samplers import ais, exact
 
     devices.log_devices()

@@ -15,14 +15,15 @@ import os
 import sys
 import time
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 quiet_start.quiet_tensorflow()  # before the imports below load TensorFlow
 
 import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
-from dvae_tf2 import data, devices, random_streams  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.runtime import devices, random_streams  # noqa: E402
 from dvae_tf2.samplers import ais, sampler_bias  # noqa: E402
 from dvae_tf2.training import load_run_config, restore_best_model  # noqa: E402
 
@@ -56,9 +57,9 @@ def main(argv=None):
         if config.is_struct:
             raise ValueError(f"{args.run_dir} is a struct run: it has no prior")
         devices.log_devices()
-        splits = data.load_dataset(config.dataset, args.data_dir or config.data_dir)
+        splits = datasets.load_dataset(config.dataset, args.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits, args.checkpoint)
-    except (FileNotFoundError, ValueError, data.DatasetError) as error:
+    except (FileNotFoundError, ValueError, datasets.DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     start = time.time()

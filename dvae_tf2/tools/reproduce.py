@@ -28,7 +28,7 @@ import time
 
 _USER_ENVIRONMENT = dict(os.environ)   # for the runs: main.py's quiet start judges the user's settings itself
 
-from dvae_tf2 import quiet_start  # noqa: E402
+from dvae_tf2.runtime import quiet_start  # noqa: E402
 
 quiet_start.quiet_tensorflow(set_up_devices=False)  # before the imports below load TensorFlow
 
@@ -37,7 +37,8 @@ from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 import flags as main_flags  # noqa: E402  (main.py's flag definitions: the runs' Config as main.py builds it)
-from dvae_tf2 import atomic_io, progress, uncertainty  # noqa: E402
+from dvae_tf2.analysis import uncertainty  # noqa: E402
+from dvae_tf2.runtime import atomic_io, progress  # noqa: E402
 from dvae_tf2.config import Config  # noqa: E402
 from dvae_tf2.tools import compare, curves, figures, summarize  # noqa: E402
 from dvae_tf2.tools.published import CODEBASE, TABLES, PublishedResults, RunCell, run_key  # noqa: E402
@@ -46,7 +47,7 @@ from dvae_tf2.training import load_run_config  # noqa: E402
 # The runs are `python -m TRAIN_MODULE` (main.py's code) started in IMPORT_ROOT, the directory dvae_tf2 and flags
 # import from: the checkout, or site-packages when installed. Their paths are absolute, so the directory changes
 # nothing else.
-TRAIN_MODULE = "dvae_tf2.train_cli"
+TRAIN_MODULE = "dvae_tf2.tools.train"
 IMPORT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCHERS = ("local", "print", "slurm")
 # main.py flags the grid sets itself (per cell and seed); given here they are refused.

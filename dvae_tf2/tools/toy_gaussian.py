@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import gaussian_toy
+from dvae_tf2.analysis import gaussian_toy
 
 
 def optimise(method, iterations, repeats, num_samples, learning_rate, seed, num_snapshots, persistent):

@@ -8,9 +8,9 @@ import time
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io
+from dvae_tf2.runtime import atomic_io
 from dvae_tf2.config import Config
-from dvae_tf2.model import DVAE
+from dvae_tf2.model.dvae import DVAE
 
 
 

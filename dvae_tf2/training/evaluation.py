@@ -6,7 +6,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import objectives, progress, uncertainty
+from dvae_tf2.analysis import uncertainty
+from dvae_tf2.model import objectives
+from dvae_tf2.runtime import progress
 
 
 class EvalResult(typing.NamedTuple):

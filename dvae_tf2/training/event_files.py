@@ -13,7 +13,7 @@ from absl import logging
 from google.protobuf import message
 from tensorflow.core.util import event_pb2
 
-from dvae_tf2 import atomic_io
+from dvae_tf2.runtime import atomic_io
 
 
 def event_files(run_dir):

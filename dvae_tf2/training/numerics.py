@@ -9,7 +9,7 @@ import os
 
 import tensorflow as tf
 
-from dvae_tf2 import atomic_io
+from dvae_tf2.runtime import atomic_io
 
 REPORT_NAME = "nonfinite_batch.json"
 

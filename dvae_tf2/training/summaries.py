@@ -17,9 +17,9 @@ import os
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
-from dvae_tf2 import images
+from dvae_tf2.training import images
 from dvae_tf2.baselines.spec import DVAE_SHARP, DVAE_SHARPSHARP
-from dvae_tf2.networks import l2_half
+from dvae_tf2.model.networks import l2_half
 from dvae_tf2.priors import GaussianIntegralPrior
 
 # Our training scalars without a legacy equivalent: the same tag in both code bases.

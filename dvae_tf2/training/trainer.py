@@ -8,8 +8,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io, data, distribute, objectives, progress, random_streams
-from dvae_tf2.model import DVAE
+from dvae_tf2.data import datasets
+from dvae_tf2.model import objectives
+from dvae_tf2.runtime import atomic_io, distribute, progress, random_streams
+from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.training import event_files
 from dvae_tf2.training.checkpoints import RunCheckpoints, SaveSchedule, make_run_dir
 from dvae_tf2.training.evaluation import Evaluator
@@ -237,7 +239,7 @@ class Trainer:
     def test_images(self):
         """The test split, or its strided subset of config.test_subset images."""
         if self.config.test_subset:
-            return data.strided_subset(self.splits.test, self.config.test_subset)
+            return datasets.strided_subset(self.splits.test, self.config.test_subset)
         return self.splits.test
 
     def _log_training(self, step, x, losses, rate, first_of_session):
@@ -271,7 +273,7 @@ class Trainer:
         cfg = self.config
         last_step = cfg.num_train_iter if until_step is None else min(until_step, cfg.num_train_iter)
         start_step, start_time, validation_seconds = self.step, time.time(), 0.0
-        batches = data.training_batches(self.splits, cfg.batch_size, cfg.seed, start_step=start_step)
+        batches = datasets.training_batches(self.splits, cfg.batch_size, cfg.seed, start_step=start_step)
         window_start, window_steps = time.time(), 0
         schedule = SaveSchedule(cfg.checkpoint_every_secs, cfg.checkpoint_every_steps)
         with StopRequests() as stop:
@@ -351,7 +353,7 @@ class Trainer:
             "test_neg_ll": test.neg_ll,
             "test_neg_ll_stderr": test.neg_ll_stderr,
             "test_images": test.num_images,
-            "test_images_digest": data.images_digest(test_images),
+            "test_images_digest": datasets.images_digest(test_images),
             "test_eval_seconds": test.seconds,
             "eval_iw_samples": test.num_samples,
             "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z.numpy()),

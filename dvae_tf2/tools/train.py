@@ -1,12 +1,12 @@
 """Trains and evaluates a DVAE## model: parse flags -> build config -> train -> evaluate.
 
-The main job: `python main.py`, `python -m dvae_tf2.train_cli` and the `dvae-train` command all run `run()`.
+The main job: `python main.py`, `python -m dvae_tf2.tools.train` and the `dvae-train` command all run `run()`.
 """
 import dataclasses
 import json
 import sys
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 # Before the imports below load TensorFlow.
 quiet_start.quiet_tensorflow(quiet_start.requested_cpu_devices(sys.argv),
@@ -15,13 +15,14 @@ quiet_start.quiet_tensorflow(quiet_start.requested_cpu_devices(sys.argv),
 from absl import app, logging  # noqa: E402
 
 import flags as dvae_flags  # noqa: E402
-from dvae_tf2 import cli, data, devices, distribute  # noqa: E402
+from dvae_tf2.data import datasets  # noqa: E402
+from dvae_tf2.runtime import cli, devices, distribute  # noqa: E402
 from dvae_tf2.training import CheckpointMismatchError, NonFiniteError, RunDirectoryError, Trainer  # noqa: E402
 from dvae_tf2.training.evaluation import EvaluationMemoryError  # noqa: E402
 from dvae_tf2.training.stop_signals import TrainingStopped  # noqa: E402
 
-# Failures a user can cause and fix after the flags are read: one `error:` line, exit status 2 (dvae_tf2.cli).
-EXPECTED_FAILURES = (data.DatasetError, RunDirectoryError, FileExistsError, FileNotFoundError,
+# Failures a user can cause and fix after the flags are read: one `error:` line, exit status 2 (dvae_tf2.runtime.cli).
+EXPECTED_FAILURES = (datasets.DatasetError, RunDirectoryError, FileExistsError, FileNotFoundError,
                      CheckpointMismatchError, NonFiniteError, EvaluationMemoryError)
 
 dvae_flags.define_flags()
@@ -39,7 +40,7 @@ def main(argv):
     with cli.expected_failures(*EXPECTED_FAILURES):
         logging.info("run directory: %s", config.run_dir)
         devices.log_devices()
-        splits = data.load_dataset(config.dataset, config.data_dir)
+        splits = datasets.load_dataset(config.dataset, config.data_dir)
         try:
             results = Trainer(config, splits, resume=dvae_flags.FLAGS.resume, strategy=strategy).train()
         except TrainingStopped as stopped:   # logged by the trainer; the shell's status for a signal

@@ -5,7 +5,7 @@ TensorFlow); an installed command imports it as a module, so the quiet start hap
 """
 import sys
 
-from dvae_tf2 import quiet_start
+from dvae_tf2.runtime import quiet_start
 
 
 def import_tf1():

@@ -5,6 +5,10 @@ import tempfile
 
 import numpy as np
 
+# Read once at import: os.umask can only be read by setting it, which is not safe once threads write files.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write(path, write_fn):
     """Calls write_fn(tmp_path) on a temporary file in path's directory, then renames it onto `path`."""
@@ -14,6 +18,7 @@ def atomic_write(path, write_fn):
     os.close(fd)
     try:
         write_fn(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes the file private; give it an ordinary file's mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

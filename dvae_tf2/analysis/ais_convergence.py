@@ -11,7 +11,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import progress, rbm
+from dvae_tf2.model import rbm
+from dvae_tf2.runtime import progress
 from dvae_tf2.samplers import ais, resampling
 
 

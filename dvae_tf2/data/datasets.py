@@ -23,7 +23,7 @@ import scipy.io
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io, random_streams
+from dvae_tf2.runtime import atomic_io, random_streams
 
 DATASETS = ("binarized_mnist", "omniglot")
 NUM_PIXELS = 784
@@ -116,7 +116,7 @@ def _missing_mnist(directory, splits):
 
 def _fetch_through_tfds(directory, splits):
     """The named splits from TFDS's binarized_mnist builder -> {split: [N, 784] uint8}; DatasetError offline."""
-    from dvae_tf2 import tfds_mnist  # TFDS takes a while to import and is only needed here.
+    from dvae_tf2.data import tfds_mnist  # TFDS takes a while to import and is only needed here.
     logging.info("binarized MNIST %s: not in %s, obtaining it through TFDS's %s builder", ", ".join(splits),
                  directory, tfds_mnist.BUILDER)
     try:

@@ -67,7 +67,7 @@ def quiet_tensorflow(cpu_devices=1, set_up_devices=True):
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
         if cpu_devices > 1:
-            from dvae_tf2 import distribute  # pylint: disable=import-outside-toplevel
+            from dvae_tf2.runtime import distribute  # pylint: disable=import-outside-toplevel
             distribute.split_cpu(cpu_devices)
         if not set_up_devices:
             return True

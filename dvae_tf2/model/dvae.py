@@ -4,9 +4,10 @@ import typing
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import objectives, random_streams
+from dvae_tf2.model import objectives
+from dvae_tf2.runtime import random_streams
 from dvae_tf2.baselines.spec import IW_PLAIN
-from dvae_tf2.networks import FeedForward, l2_half
+from dvae_tf2.model.networks import FeedForward, l2_half
 from dvae_tf2.priors import split_halves
 
 _MEAN_CLIP = (0.001, 0.999)

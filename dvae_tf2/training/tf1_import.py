@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dvae_tf2 import atomic_io
+from dvae_tf2.runtime import atomic_io
 from dvae_tf2.baselines import DVAE_SHARP
 from dvae_tf2.training import Trainer
 from dvae_tf2.training.trainer import variable_name

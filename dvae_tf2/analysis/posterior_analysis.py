@@ -11,7 +11,7 @@ import typing
 import numpy as np
 import tensorflow as tf
 
-from dvae_tf2 import rbm
+from dvae_tf2.model import rbm
 from dvae_tf2.samplers import ais
 
 

@@ -1,0 +1,1 @@
+"""The discrete VAE: the model, its networks, the RBM math and the variational objectives."""
