@@ -2,7 +2,7 @@
 
 Two processes used to disagree now and then (see README, Interruptions), so every run here is its own process, as
 an interrupted and resumed run is; the tolerant comparisons of the default mode stay in test_interruptions.py and
-test_training.py.
+test_trainer.py.
 """
 import subprocess
 import sys
