@@ -16,7 +16,7 @@ def small_splits(monkeypatch):
     """{split: [N, 784] uint8} small random binary splits, made the ones the loader accepts (their digests)."""
     rng = np.random.default_rng(0)
     images = {split: (rng.random((n, 784)) < 0.3).astype(np.uint8) for split, n in _SIZES.items()}
-    monkeypatch.setattr(data, "MNIST_DIGESTS", {split: datasets.images_digest(a) for split, a in images.items()})
+    monkeypatch.setattr(datasets, "MNIST_DIGESTS", {split: datasets.images_digest(a) for split, a in images.items()})
     return images
 
 
