@@ -75,6 +75,6 @@ def test_resume_with_a_different_configuration(finished_run, shared_data_dir):
 @pytest.mark.slow
 def test_posterior_analysis_of_a_run_that_cannot_have_one(finished_run, tmp_path):
     _, run_dir = finished_run
-    assert_one_error_line(run_python(["analyze_posterior.py", f"--run_dir={run_dir}"]), "needs rbm_post")
+    assert_one_error_line(run_python(["analyze_posterior.py", f"--run_dir={run_dir}"]), "whose posterior is directed")
     assert_one_error_line(run_python(["analyze_posterior.py", f"--run_dir={tmp_path}"]),
                           f"{tmp_path} is not a run directory")

@@ -4,6 +4,9 @@ Every posterior offers two draws:
   * `training_draw(x_centered, index, num_samples, rng)` -> TrainingDraw, relaxed and differentiable;
   * `evaluation_draw(x_centered, num_samples, rng)` -> EvaluationDraw, binary samples with their
     exact log q(z|x).
+and says what it is by its class attribute `undirected`: True for an RBM posterior q(z|x) = exp(-E_x(z)) / Z_q(x),
+whose `params(x_centered, training)` gives each image's RBM (RBMParams with a batch axis of images); False for a
+directed posterior, whose log q is exact.
 """
 import typing
 

@@ -25,6 +25,7 @@ class HierarchicalPosterior(keras.layers.Layer):
     """
 
     outputs_per_unit = 1   # numbers each group net emits per latent unit (its logits)
+    undirected = False     # see posteriors.draws
 
     def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, relaxation, seed,
                  bn_momentum=BN_MOMENTUM, name="hierarchical_posterior"):

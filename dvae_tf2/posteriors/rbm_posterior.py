@@ -41,6 +41,8 @@ class RBMPosterior(keras.layers.Layer):
     Evaluation: AIS from the biases-only RBM gives samples and log Z_q per example.
     """
 
+    undirected = True   # see posteriors.draws
+
     def __init__(self, config, training_size, seed, name="rbm_posterior"):
         super().__init__(name=name)
         self.num_vars1, self.num_vars2 = config.num_vars1, config.num_vars2

@@ -95,12 +95,12 @@ def main(argv=None):
     logging.set_verbosity(logging.INFO)
     try:
         config = load_run_config(args.run_dir)
-        if config.is_struct and config.baseline != "rbm_post":
-            raise ValueError(f"{args.run_dir} is a struct run with a directed posterior: it has neither a prior "
-                             "nor an RBM posterior")
         devices.log_devices()
         splits = datasets.load_dataset(config.dataset, args.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits)
+        if config.is_struct and not model.encoder.undirected:
+            raise ValueError(f"{args.run_dir} is a struct run with a directed posterior: it has neither a prior "
+                             "nor an RBM posterior")
     except (FileNotFoundError, ValueError, datasets.DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -109,7 +109,7 @@ def main(argv=None):
     start, curves = time.time(), {}
     if not config.is_struct:
         curves[PRIOR] = study(model.prior.params(), grid, args, rng, label="prior")
-    if config.baseline == "rbm_post":
+    if model.encoder.undirected:
         images = datasets.strided_subset(splits.test, min(args.num_images, len(splits.test)))
         x = tf.constant(images, tf.float32)
         params = model.encoder.params(model.encoder_input(x), training=False)

@@ -38,11 +38,12 @@ def main(argv):
         cli.fail(f"unexpected arguments: {' '.join(argv[1:])} (flags are written --name=value)")
     with cli.expected_failures(FileNotFoundError, ValueError, datasets.DatasetError):
         config = load_run_config(FLAGS.run_dir)
-        if config.baseline != "rbm_post":
-            cli.fail(f"--run_dir holds a --baseline={config.baseline} run; the analysis needs rbm_post")
         devices.log_devices()
         splits = datasets.load_dataset(config.dataset, FLAGS.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits)
+        if not model.encoder.undirected:
+            cli.fail(f"--run_dir holds a --baseline={config.baseline} run, whose posterior is directed; the "
+                     "analysis needs an RBM posterior (rbm_post)")
     images = datasets.strided_subset(splits.test, min(FLAGS.num_images, len(splits.test)))
     temperatures = FLAGS.temperatures or config.posterior_ais_temperatures
     rng = tf.random.Generator.from_seed(FLAGS.seed)
