@@ -2,6 +2,8 @@
 
 Only parsing and wiring happen here; the library never reads flags.
 """
+import dataclasses
+
 from absl import flags, logging
 
 from dvae_tf2 import config as config_lib
@@ -124,37 +126,33 @@ def resolve_codebase(f=FLAGS):
     return chosen
 
 
+# Config fields whose flag has another (legacy) name.
+FLAG_OF_FIELD = {"num_groups": "L", "jit_compile": "xla"}
+# Fields whose value combines several flags (config_from_flags); flags that are no Config field.
+COMBINED_FIELDS = ("codebase", "dataset", "batch_size", "eval_rows_per_batch", "prior_sampler")
+NOT_CONFIG_FLAGS = ("dateset", "train_batchsize", "eval_batchsize", "qupa", "resume", "checkpoint")
+
+
 def config_from_flags(f=FLAGS):
-    """Builds and validates the Config; raises ValueError naming a bad flag and its valid values."""
+    """Builds and validates the Config; raises ValueError naming a bad flag and its valid values.
+
+    Every Config field with a flag of its name (or its FLAG_OF_FIELD name) takes the flag's value; the
+    COMBINED_FIELDS are worked out from their legacy spellings below.
+    """
     codebase = resolve_codebase(f)
     if f["batch_size"].present and f.train_batchsize is not None:
         raise ValueError("--batch_size and --train_batchsize name the same setting; give one")
-    batch_size = f.train_batchsize or f.batch_size
-    eval_rows_per_batch = 100 * f.eval_batchsize if f.eval_batchsize else f.eval_rows_per_batch
     dataset = f.dataset
     if f.dateset is not None:
         logging.warning("--dateset is a misspelling kept for the legacy README; use --dataset.")
         if f.dateset not in DATASETS:
             raise ValueError(f"--dateset={f.dateset!r} is invalid; valid values: {', '.join(DATASETS)}")
         dataset = f.dateset
+    fields = {field.name: f[FLAG_OF_FIELD.get(field.name, field.name)].value
+              for field in dataclasses.fields(config_lib.Config)
+              if field.name not in COMBINED_FIELDS and FLAG_OF_FIELD.get(field.name, field.name) in f}
     config = config_lib.Config(
-        codebase=codebase, struct=f.struct, input_size=f.input_size, data_dir=f.data_dir, log_dir=f.log_dir, dataset=dataset, experiment=f.experiment, baseline=f.baseline,
-        num_latents=f.num_latents, num_groups=f.L, k=f.k,
-        beta=f.beta, gi_scale_gradient=f.gi_scale_gradient,
-        num_train_iter=f.num_train_iter, batch_size=batch_size, base_lr=f.base_lr,
-        num_hidden_units=f.num_hidden_units,
-        prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"),
-        num_prior_samples=f.num_prior_samples, num_prior_sweeps=f.num_prior_sweeps,
-        prior_ais_chains=f.prior_ais_chains, prior_ais_temperatures=f.prior_ais_temperatures,
-        prior_old_sweep_fraction=f.prior_old_sweep_fraction, prior_reanneal_every=f.prior_reanneal_every, prior_reanneal_temperatures=f.prior_reanneal_temperatures,
-        num_gibbs_sweeps=f.num_gibbs_sweeps, num_relaxed_sweeps=f.num_relaxed_sweeps,
-        posterior_ais_temperatures=f.posterior_ais_temperatures,
-        eval_iw_samples=f.eval_iw_samples, val_iw_samples=f.val_iw_samples,
-        eval_every=f.eval_every,
-        val_stride=f.val_stride, test_subset=f.test_subset, eval_rows_per_batch=eval_rows_per_batch,
-        summary_every=f.summary_every,
-        checkpoint_every_secs=f.checkpoint_every_secs, checkpoint_every_steps=f.checkpoint_every_steps,
-        check_numerics=f.check_numerics, seed=f.seed, run_suffix=f.run_suffix, jit_compile=f.xla,
-        deterministic=f.deterministic, distribution_strategy=f.distribution_strategy, num_gpus=f.num_gpus,
-        num_cpu_devices=f.num_cpu_devices)
+        codebase=codebase, dataset=dataset, batch_size=f.train_batchsize or f.batch_size,
+        eval_rows_per_batch=100 * f.eval_batchsize if f.eval_batchsize else f.eval_rows_per_batch,
+        prior_sampler=f.prior_sampler or ("pa" if f.qupa else "pcd"), **fields)
     return config.validate()

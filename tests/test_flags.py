@@ -1,4 +1,5 @@
 """Command line: the legacy DVAE## invocation parses; bad values fail naming the flag."""
+import dataclasses
 import os
 
 import pytest
@@ -166,3 +167,22 @@ def test_flag_reference_check_mode_reports_a_stale_file(tmp_path):
     assert reference.main(["--check", str(stale)]) == 1
     assert reference.main([str(stale)]) == 0 and reference.main(["--check", str(stale)]) == 0
     assert stale.read_text() == reference.markdown()
+
+
+def test_every_flag_reaches_the_config_under_its_field():
+    """A same-named flag sets its field with no mapping written anywhere; no flag is silently dropped."""
+    fv = flags.FlagValues()
+    dvae_flags.define_import_tf1_flags(fv)
+    fields = {field.name for field in dataclasses.fields(Config)}
+    ours = [f.name for module, flag_list in fv.flags_by_module_dict().items() if module.startswith("flags")
+            for f in flag_list]
+    field_of_flag = {flag: field for field, flag in dvae_flags.FLAG_OF_FIELD.items()}
+    unmapped = [name for name in ours if field_of_flag.get(name, name) not in fields
+                and name not in dvae_flags.NOT_CONFIG_FLAGS]
+    assert unmapped == []
+    # Non-default values of a few plain fields, a renamed one and a combined one arrive as given.
+    config = _parse(["main.py", "--baseline=pwl_relax", "--num_hidden_units=64", "--prior_reanneal_every=7",
+                     "--L=2", "--xla=False", "--test_subset=3", "--seed=11", "--checkpoint_every_secs=5"])
+    assert (config.num_hidden_units, config.prior_reanneal_every, config.num_groups, config.jit_compile) == (
+        64, 7, 2, False)
+    assert (config.test_subset, config.seed, config.checkpoint_every_secs) == (3, 11, 5.0)
