@@ -28,11 +28,12 @@ def run_main(*flags, env=None, timeout=300):
     return run_python(["main.py", *flags], env=env, timeout=timeout)
 
 
-def run_mains(*flag_lists, timeout=300):
+def run_mains(*flag_lists, env=None, timeout=300):
     """Runs main.py once per flag list, all at once (each is mostly TensorFlow's single-threaded start-up)
     -> [CompletedProcess] in the order given."""
     started = [subprocess.Popen([sys.executable, "main.py", *flags], cwd=REPO, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=user_environment()) for flags in flag_lists]
+                                stderr=subprocess.PIPE, text=True, env=env or user_environment())
+               for flags in flag_lists]
     done = []
     for process in started:
         stdout, stderr = process.communicate(timeout=timeout)

@@ -12,7 +12,7 @@ import tensorflow as tf
 from dvae_tf2.model import rbm
 from dvae_tf2.runtime import distribute, quiet_start
 from dvae_tf2.samplers import gibbs
-from tests.cli_runs import REPO, TINY_RUN_FLAGS, assert_one_error_line, run_main, run_python, user_environment
+from tests.cli_runs import REPO, TINY_RUN_FLAGS, assert_one_error_line, run_main, run_mains, run_python, user_environment
 
 SEED = tf.constant([7, 11], tf.int64)
 
@@ -143,14 +143,18 @@ def test_multi_worker_mirrored_with_two_local_workers(tmp_path, shared_data_dir)
     assert chief["steps"] == 20 and chief["test_images"] == 21
 
 
-@pytest.mark.parametrize("flags, fragments", [
+UNUSABLE_SETTINGS = [
     (("--distribution_strategy=mirrored", "--num_cpu_devices=2", "--batch_size=7"),
      ("--batch_size=7", "2 replicas")),
     (("--distribution_strategy=mirrored", "--num_gpus=1"), ("--num_gpus=1", "0 GPU")),
     (("--distribution_strategy=multi_worker_mirrored",), ("TF_CONFIG",)),
     (("--distribution_strategy=tpu",), ("distribution_strategy",)),
-])
-def test_unusable_distribution_settings_are_one_error_line(tmp_path, shared_data_dir, flags, fragments):
+]
+
+
+def test_unusable_distribution_settings_are_one_error_line(tmp_path, shared_data_dir):
     env = {key: value for key, value in os.environ.items() if key not in ("TF_CONFIG", "TF_CPP_MIN_LOG_LEVEL")}
-    done = run_main(*TINY_RUN_FLAGS, f"--data_dir={shared_data_dir}", f"--log_dir={tmp_path}", *flags, env=env)
-    assert_one_error_line(done, *fragments)
+    runs = run_mains(*[(*TINY_RUN_FLAGS, f"--data_dir={shared_data_dir}", f"--log_dir={tmp_path / str(i)}", *flags)
+                       for i, (flags, _) in enumerate(UNUSABLE_SETTINGS)], env=env)
+    for done, (_, fragments) in zip(runs, UNUSABLE_SETTINGS):
+        assert_one_error_line(done, *fragments)
