@@ -17,7 +17,8 @@ CASES = [(codebase, name) for codebase in baselines.CODEBASES for name in baseli
 
 
 def _model(codebase, baseline):
-    extra = {"struct": "2-layer-nonlin"} if codebase == baselines.DVAE_SHARP else {"num_groups": 1 if baseline == "rbm_post" else 2}
+    extra = ({"struct": "2-layer-nonlin"} if codebase == baselines.DVAE_SHARP
+             else {"num_groups": 1 if baseline == "rbm_post" else 2})
     config = Config(codebase=codebase, baseline=baseline, num_latents=8, num_hidden_units=6, num_prior_samples=10,
                     **extra).validate()
     return DVAE(config, np.full([784], 0.3, np.float32), training_size=5)

@@ -38,8 +38,8 @@ class FeedForward(keras.layers.Layer):
 
     With `num_outputs=None` the network ends at the last hidden activation (a context
     network). Layer i's kernel is initialised with seed `seed + i`. The kernels and BN gammas carry the weight
-    decay `weight_decay` * 0.5 ||.||^2 as Keras regularizers (`losses`); biases and betas none. Variable paths are `<name>/dense_<i>/kernel`, `<name>/norm_<i>/gamma`,
-    `<name>/output/kernel`.
+    decay `weight_decay` * 0.5 ||.||^2 as Keras regularizers (`losses`); biases and betas none. Variable paths
+    are `<name>/dense_<i>/kernel`, `<name>/norm_<i>/gamma`, `<name>/output/kernel`.
     """
 
     def __init__(self, num_hidden, num_outputs, seed, name=None, bn_momentum=BN_MOMENTUM, weight_decay=0.0, **kwargs):
