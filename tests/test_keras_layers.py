@@ -99,3 +99,29 @@ def test_a_network_without_weight_decay_has_no_regularization_losses():
     assert {v.path for v in regularized_variables(net)} == {"decayed/dense_0/kernel", "decayed/norm_0/gamma",
                                                             "decayed/output/kernel"}
     assert len(net.losses) == 3
+
+
+def _network_keys(prefix, num_hidden, output=True):
+    keys = [f"{prefix}/dense_{i}/{name}" for i in range(num_hidden) for name in ("_kernel", "bias")]
+    keys += [f"{prefix}/norm_{i}/{name}" for i in range(num_hidden)
+             for name in ("beta", "gamma", "moving_mean", "moving_variance")]
+    return keys + ([f"{prefix}/output_layer/{name}" for name in ("_kernel", "bias")] if output else [])
+
+
+@pytest.mark.parametrize("baseline", ["pwl_relax", "rbm_post"])
+def test_checkpoint_keys_are_the_attribute_paths_of_the_earlier_tf_module_model(tmp_path, baseline):
+    """A checkpoint names each value by attribute path (model/encoder/context/dense_0/_kernel, model/prior/w), as the
+    model did when it was a tf.Module: checkpoints written before it became a keras.Model restore. The prior's
+    sampler's own keys are left to the sampler."""
+    model = _model(baselines.DVAE_SHARPSHARP, baseline)
+    prefix = tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt"))
+    keys = {name.split("/.ATTRIBUTES")[0] for name, _ in tf.train.list_variables(prefix)
+            if name.startswith("model/") and not name.startswith("model/prior/sampler/")}
+    encoder = (_network_keys("model/encoder/net", 2) + ["model/encoder/chains"]
+               + [f"model/encoder/coupling_norm/{name}" for name in ("beta", "gamma", "moving_mean", "moving_variance")]
+               if baseline == "rbm_post" else
+               _network_keys("model/encoder/context", 2, output=False) + _network_keys("model/encoder/group_0", 0)
+               + _network_keys("model/encoder/group_1", 0))
+    prior = [f"model/prior/{name}" for name in ("b1", "b2", "w", "log_z", "log_z_stderr")]
+    assert keys == set(encoder + _network_keys("model/decoder", 2) + prior
+                       + ["model/rng/_state_var", "model/eval_rng/_state_var"])
