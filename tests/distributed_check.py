@@ -43,9 +43,9 @@ def one_step(config, splits, devices, noise_seed=None):
     losses = trainer._train_step(x, index)
     moments = [v.numpy() for v in trainer.optimizer._momentums]   # Keras' Adam keeps m_t here
     model = trainer.model
-    # tf.Module tracking reaches the prior and its sampler; the Keras layers list their own (BN statistics, chains).
+    # The Keras model lists its layers' weights (BN statistics and the prior's included); the sampler is a tf.Module.
     variables = {f"{i}:{v.name}": v.numpy()
-                 for i, v in enumerate(list(model.variables) + model.encoder.variables + model.decoder.variables)}
+                 for i, v in enumerate(list(model.variables) + list(model.prior.sampler.variables))}
     scalars = {name: float(np.asarray(value)) for name, value in losses._asdict().items()
                if name in ("objective", "reconstruction", "kl", "weight_decay", "prior_log_z")}
     return moments, variables, scalars

@@ -158,14 +158,19 @@ def test_hyperparameters_reach_tensorboards_hparams_plugin(tmp_path):
     assert start.group_name == os.path.join("binarized_mnist", "vae", "12", "rbm_post", "1", "1-seed7")
 
 
+def _kernels_and_gammas(*layers):
+    """The legacy decay targets of networks, picked by name: every kernel and batch-norm gamma."""
+    return [v for layer in layers for v in layer.trainable_variables if v.path.endswith(("/kernel", "/gamma"))]
+
+
 def test_weight_decay_parts_are_the_encoder_decoder_and_prior_terms_of_the_total():
     images = np.zeros([4, 784], np.float32) + 0.3
     config = Config(codebase=DVAE_SHARP, baseline="dvaes_gi", struct="1-layer-nonlin", num_hidden_units=8)
     model = DVAE(config, images.mean(axis=0), training_size=4)
     model.prior.w.assign(np.random.default_rng(0).normal(0, 1, model.prior.w.shape).astype(np.float32))
     parts = {name: float(value) for name, value in model.weight_decay_parts().items()}
-    assert parts["encoder"] == pytest.approx(1e-4 * float(l2_half(model.encoder.decay_variables)), rel=1e-6)
-    assert parts["decoder"] == pytest.approx(1e-4 * float(l2_half(model.decoder.decay_variables)), rel=1e-6)
+    assert parts["encoder"] == pytest.approx(1e-4 * float(l2_half(_kernels_and_gammas(model.encoder))), rel=1e-6)
+    assert parts["decoder"] == pytest.approx(1e-4 * float(l2_half(_kernels_and_gammas(model.decoder))), rel=1e-6)
     assert parts["prior"] == pytest.approx(1e-4 * 0.5 * np.sum(model.prior.w.numpy() ** 2), rel=1e-5)
     assert min(parts.values()) > 0
     assert sum(parts.values()) == pytest.approx(float(model.weight_decay()), rel=1e-6)
@@ -173,8 +178,8 @@ def test_weight_decay_parts_are_the_encoder_decoder_and_prior_terms_of_the_total
     # DVAE## directed posteriors: the shared context (legacy pre_proc) is its own part, in the total only.
     model = DVAE(tiny_config(baseline="pwl_relax", num_groups=2), images.mean(axis=0), training_size=4)
     parts = {name: float(value) for name, value in model.weight_decay_parts().items()}
-    groups = [v for layer in model.encoder.group_layers for v in layer.decay_variables]
-    assert parts["encoder_context"] == pytest.approx(1e-4 * float(l2_half(model.encoder.context.decay_variables)))
+    groups = _kernels_and_gammas(*model.encoder.group_layers)
+    assert parts["encoder_context"] == pytest.approx(1e-4 * float(l2_half(_kernels_and_gammas(model.encoder.context))))
     assert parts["encoder"] == pytest.approx(1e-4 * float(l2_half(groups))) and min(parts.values()) >= 0
     assert sum(parts.values()) == pytest.approx(float(model.weight_decay()), rel=1e-6)
 

@@ -63,11 +63,11 @@ def with_overrides(config, **kw):
 
 
 def all_model_variables(model):
-    """Every variable of a DVAE: Keras network weights and BN statistics, prior, samplers, RNG states,
-    and the RBM posterior's persistent chains."""
+    """Every variable of a DVAE: the Keras weights of its layers (network weights, BN statistics, the prior's), the
+    prior's sampler (a tf.Module), RNG states, and the RBM posterior's persistent chains (a tf.Variable)."""
     extra = [model.encoder.chains] if hasattr(model.encoder, "chains") else []
     generators = [model.rng.state, model.eval_rng.state, model.prior.sampler.rng.state]
-    return list(model.encoder.variables) + list(model.decoder.variables) + list(model.variables) + extra + generators
+    return list(model.variables) + list(model.prior.sampler.variables) + extra + generators
 
 
 def tiny_run_dir(log_dir, data_dir, prepare=None, **overrides):

@@ -1,13 +1,16 @@
 """The discrete VAE: encoder q(z|x), RBM prior p(z) and Bernoulli decoder p(x|z)."""
+import dataclasses
 import typing
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from dvae_tf2.model import objectives
 from dvae_tf2.runtime import random_streams
 from dvae_tf2.baselines.spec import IW_PLAIN
-from dvae_tf2.model.networks import FeedForward, l2_half
+from dvae_tf2.config import Config
+from dvae_tf2.model.networks import FeedForward, regularization_loss, regularized_variables
 from dvae_tf2.priors import split_halves
 
 _MEAN_CLIP = (0.001, 0.999)
@@ -45,12 +48,19 @@ def structure_mask(input_size):
     return mask
 
 
-class DVAE(tf.Module):
-    """DVAE## model for the `vae` (generative) and `struct` (x2 | x1) experiments."""
+class DVAE(keras.Model):
+    """DVAE## model for the `vae` (generative) and `struct` (x2 | x1) experiments.
 
-    def __init__(self, config, train_mean, training_size, name="dvae"):
-        super().__init__(name=name)
+    A Keras model of Keras layers: the encoder (`config.baseline_spec.posterior`), the decoder (FeedForward) and
+    the prior (`config.baseline_spec.prior`). It is trained by the project's compiled step on `training_losses`
+    (dvae_tf2.training.trainer), not by `fit`; `call(x)` gives mean reconstructions. Weight decay is the layers'
+    Keras regularizers, summed per part in `weight_decay_parts`.
+    """
+
+    def __init__(self, config, train_mean, training_size, name="dvae", **kwargs):
+        super().__init__(name=name, **kwargs)
         self.config = config
+        self.training_size = training_size
         train_mean = np.asarray(train_mean, np.float32)
         self.input_mean = tf.constant(train_mean)
         clipped = np.clip(train_mean, *_MEAN_CLIP)
@@ -63,14 +73,30 @@ class DVAE(tf.Module):
         spec = config.baseline_spec
         self.encoder = spec.posterior(config, training_size, seed=streams.encoder_init)
         self.decoder = FeedForward([config.num_hidden_units] * config.num_hidden_layers, config.input_size,
-                                   seed=streams.decoder_init, name="decoder", bn_momentum=config.bn_momentum)
-        self.prior = spec.prior(config)
-        self.build()
+                                   seed=streams.decoder_init, name="decoder", bn_momentum=config.bn_momentum,
+                                   weight_decay=config.weight_decay)
+        self.prior = spec.prior(config)   # it builds its weights itself
+        # Built here rather than in the model's `build`, which would nest the variable paths under the model's
+        # name: they stay hierarchical_posterior/..., decoder/..., as the TF1 import report and messages name them.
+        self.encoder.build((None, config.input_size))
+        self.decoder.build((None, config.num_latents))
+        self.built = True
 
-    def build(self):
-        """Creates all network variables."""
-        self.encoder.build((None, self.config.input_size))
-        self.decoder.build((None, self.config.num_latents))
+    def get_config(self):
+        """The run's Config (as config.json holds it), the training mean image and the training-set size."""
+        return {**super().get_config(), "config": dataclasses.asdict(self.config),
+                "train_mean": np.asarray(self.input_mean).tolist(), "training_size": self.training_size}
+
+    @classmethod
+    def from_config(cls, config):
+        settings = dict(config)
+        return cls(Config(**settings.pop("config")).validate(), np.asarray(settings.pop("train_mean"), np.float32),
+                   **settings)
+
+    def call(self, x, training=False):
+        """Mean reconstructions of images x [N, D] (`reconstruct`)."""
+        del training   # evaluation mode: no batch-norm statistics are updated
+        return self.reconstruct(x)
 
     # ----------------------------------------------------------------------------------------------
     @property
@@ -84,13 +110,18 @@ class DVAE(tf.Module):
         return self.decoder.trainable_variables + prior
 
     @property
+    def decay_layer_parts(self):
+        """{["encoder_context",] "encoder", "decoder", "prior"}: the layers whose regularization losses form each
+        weight-decay part. encoder_context: a directed posterior's shared context network, which the legacy code
+        keeps out of its encoder part."""
+        return {**self.encoder.decay_layer_parts, "decoder": [self.decoder], "prior": [self.prior]}
+
+    @property
     def decay_variable_parts(self):
-        """{["encoder_context",] "encoder", "decoder", "prior"}: each part's weight-decay targets, as the legacy code:
-        network kernels and hidden-layer BN gammas, and the prior's W (struct trains no prior; the legacy W stays
-        at its zero initialisation there, so its decay term is 0). encoder_context: a directed posterior's shared
-        context network, which the legacy code keeps out of its encoder part."""
-        prior = [] if self.config.is_struct else self.prior.decay_variables
-        return {**self.encoder.decay_variable_parts, "decoder": self.decoder.decay_variables, "prior": prior}
+        """{part: the variables with a regularizer in its layers}, as the legacy code decays them: network kernels
+        and hidden-layer BN gammas, and the prior's W except for struct (which trains no prior)."""
+        return {name: [v for layer in layers for v in regularized_variables(layer)]
+                for name, layers in self.decay_layer_parts.items()}
 
     @property
     def decay_variables(self):
@@ -102,9 +133,9 @@ class DVAE(tf.Module):
         return tf.add_n(list(self.weight_decay_parts().values()))
 
     def weight_decay_parts(self):
-        """{part: weight_decay * sum 0.5 ||.||^2 over its decay variables} of `decay_variable_parts`."""
-        return {name: self.config.weight_decay * l2_half(variables)
-                for name, variables in self.decay_variable_parts.items()}
+        """{part: weight_decay * sum 0.5 ||.||^2 over its decay variables}: the regularization losses of each part's
+        layers (`decay_layer_parts`)."""
+        return {name: regularization_loss(layers) for name, layers in self.decay_layer_parts.items()}
 
     def observed_input(self, x):
         """x as the encoder sees it: for structured prediction with the unobserved half zeroed."""

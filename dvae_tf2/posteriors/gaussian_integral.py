@@ -18,13 +18,21 @@ class GaussianIntegralPosterior(HierarchicalPosterior):
     outputs_per_unit = 2
 
     def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, seed, bn_momentum=BN_MOMENTUM,
-                 scale_gradient=LEGACY_SCALE_GRADIENT, name="hierarchical_posterior"):
+                 scale_gradient=LEGACY_SCALE_GRADIENT, weight_decay=0.0, name="hierarchical_posterior", **kwargs):
         super().__init__(num_groups, units_per_group, context_hidden, group_hidden, None, seed,
-                         bn_momentum=bn_momentum, name=name)
+                         bn_momentum=bn_momentum, weight_decay=weight_decay, name=name, **kwargs)
         self.scale_gradient = scale_gradient
-        for i in range(num_groups):   # attributes, not a list, so that checkpoints track them
-            setattr(self, f"scale_{i}", self.add_weight(shape=(1, units_per_group), name=f"scale_{i}",
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        for i in range(self.num_groups):   # attributes, not a list, so that checkpoints track them
+            setattr(self, f"scale_{i}", self.add_weight(shape=(1, self.units_per_group), name=f"scale_{i}",
                                                         initializer=keras.initializers.Ones()))
+
+    def get_config(self):
+        config = {**super().get_config(), "scale_gradient": self.scale_gradient}
+        del config["relaxation"]   # the groups' distributions are built here
+        return config
 
     def group_logits(self, output):
         return output[..., :self.units_per_group]

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from dvae_tf2.model import objectives
 from dvae_tf2.model.networks import BN_MOMENTUM, FeedForward
+from dvae_tf2.distributions import serialization
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
 
 
@@ -28,17 +29,30 @@ class HierarchicalPosterior(keras.layers.Layer):
     undirected = False     # see posteriors.draws
 
     def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, relaxation, seed,
-                 bn_momentum=BN_MOMENTUM, name="hierarchical_posterior"):
-        super().__init__(name=name)
+                 bn_momentum=BN_MOMENTUM, weight_decay=0.0, name="hierarchical_posterior", **kwargs):
+        super().__init__(name=name, **kwargs)
         self.num_groups = num_groups
         self.units_per_group = units_per_group
-        self.relaxation = relaxation
-        self.context = FeedForward(context_hidden, None, seed, name="context", bn_momentum=bn_momentum)
+        self.context_hidden, self.group_hidden = list(context_hidden), list(group_hidden)
+        self.seed, self.bn_momentum, self.weight_decay = seed, bn_momentum, weight_decay
+        # A description (from get_config) or the relaxation itself.
+        self.relaxation = (serialization.relaxation_from_config(relaxation) if isinstance(relaxation, dict)
+                           else relaxation)
+        self.context = FeedForward(context_hidden, None, seed, name="context", bn_momentum=bn_momentum,
+                                   weight_decay=weight_decay)
         group_seed = seed + len(context_hidden)
         for i in range(num_groups):   # attributes, not a list: Keras 3 checkpoints skip layers in lists
             setattr(self, f"group_{i}", FeedForward(group_hidden, self.outputs_per_unit * units_per_group,
                                                     seed=group_seed + i * (len(group_hidden) + 1),
-                                                    name=f"group_{i}", bn_momentum=bn_momentum))
+                                                    name=f"group_{i}", bn_momentum=bn_momentum,
+                                                    weight_decay=weight_decay))
+
+    def get_config(self):
+        """The constructor's settings, the relaxation as `serialization.relaxation_config` describes it."""
+        return {**super().get_config(), "num_groups": self.num_groups, "units_per_group": self.units_per_group,
+                "context_hidden": self.context_hidden, "group_hidden": self.group_hidden,
+                "relaxation": serialization.relaxation_config(self.relaxation), "seed": self.seed,
+                "bn_momentum": self.bn_momentum, "weight_decay": self.weight_decay}
 
     @property
     def group_layers(self):
@@ -51,17 +65,19 @@ class HierarchicalPosterior(keras.layers.Layer):
             layer.build((None, self.context.output_width + i * self.units_per_group))
 
     @property
-    def decay_variables(self):
-        return self.context.decay_variables + [v for layer in self.group_layers for v in layer.decay_variables]
+    def decay_layer_parts(self):
+        """{"encoder_context": [the shared context] (if it has layers), "encoder": the group nets}: the layers whose
+        regularization losses form each weight-decay part. The legacy DVAE## code counts its context network
+        (pre_proc) in the total weight decay but not in the encoder's."""
+        groups = {"encoder": self.group_layers}
+        return {"encoder_context": [self.context], **groups} if self.context.num_hidden_layers else groups
 
-    @property
-    def decay_variable_parts(self):
-        """{"encoder_context": the shared context's decay variables (if it has layers), "encoder": the group
-        nets'}. The legacy DVAE## code counts its context network (pre_proc) in the total weight decay but not in
-        the encoder's."""
-        groups = {"encoder": [v for layer in self.group_layers for v in layer.decay_variables]}
-        context = self.context.decay_variables
-        return {"encoder_context": context, **groups} if context else groups
+    def call(self, x_centered, training=False):
+        """Bernoulli logits [N, n] of q(z|x) along the posterior means (a deterministic ancestral pass: each group
+        conditioned on the earlier groups' mean sigmoid(logits))."""
+        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda output, _: (tf.sigmoid(self.group_logits(output)),
+                                                                               None), training)
+        return tf.concat(logits, axis=-1)
 
     def group_logits(self, output):
         """Bernoulli logits of a group from its net's output [M, outputs_per_unit * units]."""

@@ -43,35 +43,60 @@ class RBMPosterior(keras.layers.Layer):
 
     undirected = True   # see posteriors.draws
 
-    def __init__(self, config, training_size, seed, name="rbm_posterior"):
-        super().__init__(name=name)
-        self.num_vars1, self.num_vars2 = config.num_vars1, config.num_vars2
-        self.num_gibbs_sweeps = config.num_gibbs_sweeps
-        self.num_relaxed_sweeps = config.num_relaxed_sweeps
-        self.ais_temperatures = config.posterior_ais_temperatures
-        self.relaxation = functools.partial(PWLRelaxedBernoulli, beta=config.beta)   # of the relaxed sweeps
-        num_outputs = self.num_vars1 + self.num_vars2 + self.num_vars1 * self.num_vars2
-        self.net = FeedForward([config.num_hidden_units] * config.num_hidden_layers, num_outputs, seed, name="net")
+    def __init__(self, num_vars1, num_vars2, num_hidden, num_gibbs_sweeps, num_relaxed_sweeps, ais_temperatures, beta,
+                 chains_per_example, training_size, seed, chains_seed, weight_decay=0.0, name="rbm_posterior",
+                 **kwargs):
+        """num_hidden: the encoder network's hidden widths; beta: the PWL relaxation's of the relaxed sweeps;
+        chains_per_example (k) x training_size persistent chains, started uniformly at random from chains_seed."""
+        super().__init__(name=name, **kwargs)
+        self.num_vars1, self.num_vars2 = num_vars1, num_vars2
+        self.num_hidden = [int(units) for units in num_hidden]
+        self.num_gibbs_sweeps = num_gibbs_sweeps
+        self.num_relaxed_sweeps = num_relaxed_sweeps
+        self.ais_temperatures = ais_temperatures
+        self.beta = beta
+        self.chains_per_example, self.training_size = chains_per_example, training_size
+        self.seed, self.chains_seed, self.weight_decay = seed, chains_seed, weight_decay
+        self.relaxation = functools.partial(PWLRelaxedBernoulli, beta=beta)   # of the relaxed sweeps
+        num_outputs = num_vars1 + num_vars2 + num_vars1 * num_vars2
+        self.net = FeedForward(num_hidden, num_outputs, seed, name="net", weight_decay=weight_decay)
+        # Not decayed, as in the legacy code.
         self.coupling_norm = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
                                                              name="coupling_norm")
-        # Persistent chains [training_size, k, n1], bool (1 byte, and a type multi-worker strategies can
-        # broadcast, which int8 is not), uniformly random start.
-        init = np.random.default_rng(random_streams.run_streams(config.seed).posterior_chains).integers(
-            0, 2, size=(training_size, config.k, self.num_vars1)).astype(bool)
-        self.chains = tf.Variable(init, trainable=False, name="chains")
+
+    @classmethod
+    def for_run(cls, config, training_size, seed):
+        """The RBM posterior of a run's Config; seed: its encoder initialisation's."""
+        return cls(config.num_vars1, config.num_vars2, [config.num_hidden_units] * config.num_hidden_layers,
+                   config.num_gibbs_sweeps, config.num_relaxed_sweeps, config.posterior_ais_temperatures,
+                   config.beta, config.k, training_size, seed,
+                   random_streams.run_streams(config.seed).posterior_chains, weight_decay=config.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "num_vars1": self.num_vars1, "num_vars2": self.num_vars2,
+                "num_hidden": self.num_hidden, "num_gibbs_sweeps": self.num_gibbs_sweeps,
+                "num_relaxed_sweeps": self.num_relaxed_sweeps, "ais_temperatures": self.ais_temperatures,
+                "beta": self.beta, "chains_per_example": self.chains_per_example,
+                "training_size": self.training_size, "seed": self.seed, "chains_seed": self.chains_seed,
+                "weight_decay": self.weight_decay}
 
     def build(self, input_shape):
         self.net.build(input_shape)
         self.coupling_norm.build((None, self.num_vars1 * self.num_vars2))
+        # Persistent chains [training_size, k, n1], bool (1 byte, and a type multi-worker strategies can
+        # broadcast, which int8 is not), uniformly random start.
+        init = np.random.default_rng(self.chains_seed).integers(
+            0, 2, size=(self.training_size, self.chains_per_example, self.num_vars1)).astype(bool)
+        self.chains = tf.Variable(init, trainable=False, name="chains")
 
     @property
-    def decay_variables(self):
-        """The encoder network's kernels and BN gammas; as in the legacy code, not the coupling BN's gamma."""
-        return self.net.decay_variables
+    def decay_layer_parts(self):
+        """{"encoder": [the encoder network]}: the layer whose regularization losses are the encoder's weight decay."""
+        return {"encoder": [self.net]}
 
-    @property
-    def decay_variable_parts(self):
-        return {"encoder": self.net.decay_variables}
+    def call(self, x_centered, training=False):
+        """The per-example RBM parameters (`params`)."""
+        return self.params(x_centered, training)
 
     def params(self, x_centered, training):
         """Per-example RBM parameters for x_centered [N, D] -> RBMParams with batch N."""

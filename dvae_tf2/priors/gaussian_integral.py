@@ -7,6 +7,7 @@ log det A = n log lambda + log det(I - W^T W / lambda^2) (Schur complement, by C
 """
 import math
 
+import keras
 import tensorflow as tf
 
 from dvae_tf2.model import rbm
@@ -70,8 +71,14 @@ class GaussianIntegralPrior(SampledMarginalPrior):
     def __init__(self, num_vars1, num_vars2, lambda_min, **kwargs):
         super().__init__(num_vars1, num_vars2, **kwargs)
         self.lambda_min = lambda_min
-        self.singular_vector = tf.Variable(tf.fill([num_vars2], num_vars2 ** -0.5), trainable=False,
-                                           name="singular_vector")
+
+    def build(self, input_shape=None):
+        super().build(input_shape)
+        self.singular_vector = self.add_weight(shape=(self.num_vars2,), trainable=False, name="singular_vector",
+                                               initializer=keras.initializers.Constant(self.num_vars2 ** -0.5))
+
+    def get_config(self):
+        return {**super().get_config(), "lambda_min": self.lambda_min}
 
     def diagonal_shift(self):
         sigma, v = power_iteration(tf.stop_gradient(self.w), self.singular_vector, self.POWER_ITERATIONS_PER_STEP)

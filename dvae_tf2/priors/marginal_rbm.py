@@ -7,6 +7,7 @@ The sum over z is bounded below by mean field: log sum_z exp(-E_aug) >= -E_aug(m
 """
 import tensorflow as tf
 
+from dvae_tf2.distributions import serialization
 from dvae_tf2.model import objectives, rbm
 from dvae_tf2.priors.rbm_prior import SampledMarginalPrior, split_halves
 
@@ -61,7 +62,10 @@ class MarginalRBMPrior(SampledMarginalPrior):
 
     def __init__(self, num_vars1, num_vars2, smoothing, **kwargs):
         super().__init__(num_vars1, num_vars2, **kwargs)
-        self.smoothing = smoothing
+        self.smoothing = serialization.as_smoothing(smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "smoothing": serialization.smoothing_config(self.smoothing)}
 
     def mean_field_log_marginal(self, zeta):
         """Mean-field lower bound on log sum_z exp(-E_aug(z, zeta)) and its gradient carrier.

@@ -7,6 +7,7 @@ With log_ratio = 0 (what 1-layer structs use) nu1 = q1 and this is the exact KL(
 """
 import tensorflow as tf
 
+from dvae_tf2.distributions import serialization
 from dvae_tf2.model import objectives
 from dvae_tf2.priors.marginal_rbm import smoothing_fields
 from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
@@ -39,8 +40,12 @@ class OverlappingCrossEntropyPrior(RBMPrior):
 
     def __init__(self, num_vars1, num_vars2, smoothing, use_log_ratio, **kwargs):
         super().__init__(num_vars1, num_vars2, **kwargs)
-        self.smoothing = smoothing
+        self.smoothing = serialization.as_smoothing(smoothing)
         self.use_log_ratio = use_log_ratio
+
+    def get_config(self):
+        return {**super().get_config(), "smoothing": serialization.smoothing_config(self.smoothing),
+                "use_log_ratio": self.use_log_ratio}
 
     def cross_entropy(self, draw, log_z):
         zeta1 = draw.zeta[..., :self.num_vars1]

@@ -2,9 +2,11 @@
 import math
 import typing
 
+import keras
 import tensorflow as tf
 
 from dvae_tf2.model import rbm
+from dvae_tf2.model.networks import weight_decay_regularizer
 from dvae_tf2.samplers import TRAINING_SAMPLERS, ais, sampler_bias
 
 
@@ -20,27 +22,47 @@ def split_halves(z, num_vars1):
     return z[..., :num_vars1], z[..., num_vars1:]
 
 
-class RBMPrior(tf.Module):
+class RBMPrior(keras.layers.Layer):
     """Zero-initialised RBM prior with a training sampler and an AIS log Z for evaluation.
 
     Training: `log_z_surrogate(samples)` has the sampler's running log Z as value and the
     model-sample estimate E_p[-dE/dtheta] as gradient. Evaluation: `log_z` holds the last
-    AIS estimate (`refresh_log_z`).
+    AIS estimate (`refresh_log_z`). `call(z)` is the energy E(z). Its weights depend only on its settings:
+    it builds them on construction. W carries the weight decay weight_decay * 0.5 ||W||^2 as a Keras
+    regularizer (`losses`); the biases none.
     """
 
     def __init__(self, num_vars1, num_vars2, sampler="pa", num_samples=1000, num_sweeps=40, seed=0,
-                 old_sweep_fraction=0.9, name="rbm_prior"):
-        super().__init__(name=name)
+                 old_sweep_fraction=0.9, weight_decay=0.0, name="rbm_prior", **kwargs):
+        super().__init__(name=name, **kwargs)
         self.num_vars1, self.num_vars2 = num_vars1, num_vars2
-        self.b1 = tf.Variable(tf.zeros([num_vars1]), name="b1")
-        self.b2 = tf.Variable(tf.zeros([num_vars2]), name="b2")
-        self.w = tf.Variable(tf.zeros([num_vars1, num_vars2]), name="w")
+        self.sampler_settings = {"sampler": sampler, "num_samples": num_samples, "num_sweeps": num_sweeps,
+                                 "seed": seed, "old_sweep_fraction": old_sweep_fraction}
+        self.weight_decay = weight_decay
         options = {"old_sweep_fraction": old_sweep_fraction} if sampler == "pa" else {}
         self.sampler = TRAINING_SAMPLERS[sampler](num_vars1, num_vars2, num_chains=num_samples,
                                                   num_sweeps=num_sweeps, seed=seed, **options)
+        self.build()
+
+    def build(self, input_shape=None):
+        del input_shape   # the shapes are the settings'
+        zeros = keras.initializers.Zeros()
+        self.b1 = self.add_weight(shape=(self.num_vars1,), initializer=zeros, name="b1")
+        self.b2 = self.add_weight(shape=(self.num_vars2,), initializer=zeros, name="b2")
+        self.w = self.add_weight(shape=(self.num_vars1, self.num_vars2), initializer=zeros, name="w",
+                                 regularizer=weight_decay_regularizer(self.weight_decay))
         # log Z of the zero-initialised RBM is exactly n log 2.
-        self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
-        self.log_z_stderr = tf.Variable(0.0, trainable=False, name="log_z_stderr")
+        self.log_z = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.num_vars * math.log(2.0)),
+                                     trainable=False, name="log_z")
+        self.log_z_stderr = self.add_weight(shape=(), initializer=zeros, trainable=False, name="log_z_stderr")
+
+    def get_config(self):
+        return {**super().get_config(), "num_vars1": self.num_vars1, "num_vars2": self.num_vars2,
+                **self.sampler_settings, "weight_decay": self.weight_decay}
+
+    def call(self, z):
+        """E(z) for z [..., n] (binary or relaxed) -> [...]."""
+        return self.energy(z)
 
     @property
     def num_vars(self):
@@ -126,11 +148,6 @@ class RBMPrior(tf.Module):
         result = ais.annealed_log_z(params, self.sampler.z1.shape[1], num_temperatures, rng, method="pa")
         self.sampler.reseed(params, result.z1, result.log_weights, result.log_z[0])
         return result
-
-    @property
-    def decay_variables(self):
-        """The coupling matrix W, the prior's only weight-decay target (not the biases)."""
-        return [self.w]
 
 
 class SampledMarginalPrior(RBMPrior):

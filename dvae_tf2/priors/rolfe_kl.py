@@ -40,6 +40,9 @@ class RolfeSurrogatePrior(RBMPrior):
         super().__init__(num_vars1, num_vars2, **kwargs)
         self.last_group_units = last_group_units
 
+    def get_config(self):
+        return {**super().get_config(), "last_group_units": self.last_group_units}
+
     def kl(self, draw, log_z, log_prob=None):
         """The whole surrogate (it carries the entropy's gradient through the logits itself). -> [N*k]."""
         del log_prob   # the surrogate does not use log p(zeta)

@@ -13,7 +13,7 @@ def _posterior(spec, config, training_size, seed):
     del spec, training_size
     return GaussianIntegralPosterior(config.num_groups, config.num_latents_per_group, config.encoder_context_hidden,
                                      config.encoder_group_hidden, seed, bn_momentum=config.bn_momentum,
-                                     scale_gradient=config.gi_scale_gradient)
+                                     scale_gradient=config.gi_scale_gradient, weight_decay=config.weight_decay)
 
 
 SPEC = BaselineSpec(

@@ -12,5 +12,5 @@ SPEC = BaselineSpec(
     name="rbm_post",
     description="DVAE## RBM posterior (persistent chains, s hard + t relaxed PWL Gibbs sweeps)",
     default_beta={"binarized_mnist": 4.0, "omniglot": 3.0},
-    make_posterior=lambda spec, config, training_size, seed: RBMPosterior(config, training_size, seed),
+    make_posterior=lambda spec, config, training_size, seed: RBMPosterior.for_run(config, training_size, seed),
     check=_check)
