@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_seconds, random_params  # noqa: E402
-from dvae_tf2.samplers import ais, gibbs  # noqa: E402
+from dvae_tf2.samplers import ais, gibbs, kernels  # noqa: E402
 
 
 def gibbs_benchmark(num_vars, num_chains, num_sweeps, repeats):
@@ -26,7 +26,7 @@ def gibbs_benchmark(num_vars, num_chains, num_sweeps, repeats):
     params = random_params(1, num_vars, num_vars)
     rng = tf.random.Generator.from_seed(0)
     z1 = gibbs.hashed_bernoulli_sample(tf.zeros([1, num_chains, num_vars]), rng)
-    sweeps = tf.function(lambda p, z: gibbs.hard_gibbs_sweeps(p, z, num_sweeps, rng), jit_compile=True)
+    sweeps = tf.function(lambda p, z: kernels.hard_gibbs_sweeps(p, z, num_sweeps, rng), jit_compile=True)
 
     @tf.function(jit_compile=True)
     def matmuls(w, x):

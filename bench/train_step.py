@@ -13,7 +13,7 @@ sweeps) and at 1000 chains x 1 sweep. Each step is split into
 posterior_ais: rbm_post's evaluation AIS (annealed_log_z from the biases-only RBM, one batch of evaluation: 5
 images x 4000 chains, 100+100 units), ms per temperature beside the two bare batched matmuls each temperature
 contains and their ratio (as bench/samplers.py does for the Gibbs sweep), and beside one hard block-Gibbs sweep of
-the same chains (gibbs.hard_gibbs_sweeps: the matmuls plus the two hashed Bernoulli draws every temperature also
+the same chains (kernels.hard_gibbs_sweeps: the matmuls plus the two hashed Bernoulli draws every temperature also
 makes), the floor of any AIS with one sweep per temperature.
 --quick: small networks, populations and AIS, one repeat, steps compiled without XLA (a smoke run; its figures mean
 nothing).
@@ -37,7 +37,7 @@ from bench.common import best_seconds, random_params  # noqa: E402
 from dvae_tf2.baselines import BASELINES, DVAE_SHARPSHARP  # noqa: E402
 from dvae_tf2.config import Config  # noqa: E402
 from dvae_tf2.data.datasets import DataSplits  # noqa: E402
-from dvae_tf2.samplers import ais, gibbs  # noqa: E402
+from dvae_tf2.samplers import ais, kernels  # noqa: E402
 from dvae_tf2.training import Trainer  # noqa: E402
 
 _PIXEL_MEAN = 0.13   # binarized MNIST's
@@ -116,7 +116,7 @@ def posterior_ais_benchmark(num_rbms, num_chains, num_vars, num_temperatures, re
 
     @tf.function(jit_compile=True)
     def sweeps(z1):
-        return gibbs.hard_gibbs_sweeps(params, z1, per_temperature, rng)
+        return kernels.hard_gibbs_sweeps(params, z1, per_temperature, rng)
 
     ais_s = best_seconds(anneal, repeats) / per_temperature
     matmul_s = best_seconds(lambda: matmuls(params.w, z1), repeats) / per_temperature

@@ -15,6 +15,8 @@ _EXPORTS = {
     "MarginalRBMPrior": "dvae_tf2.priors",
     "PopulationAnnealingSampler": "dvae_tf2.samplers",
     "PCDSampler": "dvae_tf2.samplers",
+    "ParallelTemperingSampler": "dvae_tf2.samplers",
+    "BlockGibbsKernel": "dvae_tf2.samplers.kernels",
     "SamplerOutput": "dvae_tf2.samplers",
     "annealed_log_z": "dvae_tf2.samplers.ais",
     "AISResult": "dvae_tf2.samplers.ais",

@@ -12,7 +12,7 @@ from dvae_tf2.distributions.gaussian_integral import LEGACY_SCALE_GRADIENT, SCAL
 
 EXPERIMENTS = ("vae", "struct")
 NUM_GROUPS = (1, 2, 4)
-PRIOR_SAMPLERS = ("pa", "pcd")
+PRIOR_SAMPLERS = ("pa", "pcd", "pt")
 DISTRIBUTION_STRATEGIES = distribute.STRATEGIES
 RUN_SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 # DVAE# --struct: (groups, latents per group, hidden layers of each encoder group net and of the decoder).

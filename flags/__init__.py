@@ -50,7 +50,8 @@ def define_flags(flag_values=FLAGS):
     flags.DEFINE_integer("eval_rows_per_batch", 20000, "Rows (images x samples) per evaluation batch.",
                          lower_bound=1, **fv)
     flags.DEFINE_enum("prior_sampler", None, config_lib.PRIOR_SAMPLERS,
-                      "Prior sampler: pa (population annealing) or pcd. Overrides --qupa.", **fv)
+                      "Prior sampler: pa (population annealing), pcd or pt (parallel tempering). "
+                      "Overrides --qupa.", **fv)
     flags.DEFINE_integer("num_prior_samples", 1000, "Prior samples per step for the log Z gradient.", lower_bound=1, **fv)
     flags.DEFINE_integer("num_prior_sweeps", 40, "MCMC sweeps per step of the prior sampler.", lower_bound=1, **fv)
     flags.DEFINE_integer("prior_ais_chains", 1024, "AIS chains for the prior's evaluation log Z.", lower_bound=1, **fv)

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2.model import rbm
-from dvae_tf2.samplers import ais, exact
+from dvae_tf2.samplers import ais, exact, gibbs
 
 
 def random_params(seed, batch, n1, n2, w_scale):
@@ -108,7 +108,7 @@ def test_bernoulli_given_exp_has_the_sigmoid_frequencies():
     num = 200000
     tiled = tf.tile(logits[None, :], [num, 1])
     uniform = tf.random.stateless_uniform(tiled.shape, [4, 2])
-    frequency = ais._bernoulli_given_exp(tiled, tf.exp(-tf.abs(tiled)), uniform).numpy().mean(0)
+    frequency = gibbs.bernoulli_given_exp(tiled, tf.exp(-tf.abs(tiled)), uniform).numpy().mean(0)
     p = tf.sigmoid(logits).numpy()
     np.testing.assert_array_less(np.abs(frequency - p), 5 * np.sqrt(p * (1 - p) / num) + 1e-9)
     np.testing.assert_array_equal(frequency[[0, -1]], [0.0, 1.0])

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from dvae_tf2.model import rbm
 from dvae_tf2.runtime import distribute, quiet_start
-from dvae_tf2.samplers import gibbs
+from dvae_tf2.samplers import gibbs, kernels
 from tests.cli_runs import REPO, TINY_RUN_FLAGS, assert_one_error_line, run_main, run_mains, run_python, user_environment
 
 SEED = tf.constant([7, 11], tf.int64)
@@ -42,7 +42,7 @@ def _size(rows):
     lambda rng, rows: rng.uniform([_size(rows), 3, 5]),
     lambda rng, rows: rng.normal([_size(rows), 4]),
     lambda rng, rows: gibbs.hashed_bernoulli_sample(tf.zeros([_size(rows), 2, 6]), rng),
-    lambda rng, rows: gibbs.hard_gibbs_sweeps(_gibbs_params(rows), tf.zeros([_size(rows), 2, 3]), 5, rng)[1],
+    lambda rng, rows: kernels.hard_gibbs_sweeps(_gibbs_params(rows), tf.zeros([_size(rows), 2, 3]), 5, rng)[1],
 ], ids=["uniform", "normal", "hashed_bernoulli", "hard_gibbs_sweeps"])
 def test_replicas_together_draw_what_one_device_draws(draw):
     one = _blocks(draw, 1)

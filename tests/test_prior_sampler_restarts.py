@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
-from dvae_tf2.samplers import gibbs
+from dvae_tf2.samplers import kernels
 from dvae_tf2.training import Trainer
 
 
@@ -46,6 +46,6 @@ def test_pcd_chains_carry_over_the_reanneal_step(tmp_path, shared_data_dir, mnis
     params = tf.nest.map_structure(tf.identity, prior.params())
     replay = tf.random.Generator.from_state(tf.identity(sampler.rng.state), sampler.rng.algorithm)
     trainer.train(until_step=3)
-    expected, _ = gibbs.hard_gibbs_sweeps(params, chains, sampler.num_sweeps, replay)
+    expected, _ = kernels.hard_gibbs_sweeps(params, chains, sampler.num_sweeps, replay)
     np.testing.assert_array_equal(sampler.z1.numpy(), expected.numpy())
     assert not np.array_equal(expected.numpy(), chains.numpy())   # the sweeps moved the chains

@@ -41,11 +41,13 @@ def free_energy(params, z1):
 def interpolate(base_b1, base_b2, params, beta):
     """RBM at inverse temperature beta between the factorised base (W = 0) and the target.
 
-    Biases (1 - beta) * base + beta * target, W -> beta * W; beta is a scalar tensor.
+    Biases (1 - beta) * base + beta * target, W -> beta * W; beta is a scalar tensor or [B], one per RBM (the
+    parameters broadcast against it, e.g. B = 1 parameters at a ladder of betas).
     """
-    return RBMParams(b1=(1.0 - beta) * base_b1 + beta * params.b1,
-                     b2=(1.0 - beta) * base_b2 + beta * params.b2,
-                     w=beta * params.w)
+    beta_row = tf.convert_to_tensor(beta, params.b1.dtype)[..., None]
+    return RBMParams(b1=(1.0 - beta_row) * base_b1 + beta_row * params.b1,
+                     b2=(1.0 - beta_row) * base_b2 + beta_row * params.b2,
+                     w=beta_row[..., None] * params.w)
 
 
 def factorised_log_z(b1, b2):

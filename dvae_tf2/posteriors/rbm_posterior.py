@@ -11,7 +11,7 @@ from dvae_tf2.runtime import distribute, random_streams
 from dvae_tf2.model.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import PWLRelaxedBernoulli
 from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
-from dvae_tf2.samplers import ais, gibbs
+from dvae_tf2.samplers import ais, gibbs, kernels
 
 COUPLING_SCALE = 1.5     # J = 1.5 BN(W) / sqrt(n1)
 SPIN_TEMPERATURE = 2.0   # t in W = 2 t J, b <- t (b - sum J)
@@ -114,7 +114,7 @@ class RBMPosterior(keras.layers.Layer):
         params = self.params(x_centered, training=True)
         frozen = stop_gradient_params(params)
         z1 = tf.cast(tf.gather(self.chains, index), tf.float32)                       # [N, k, n1]
-        z1, _ = gibbs.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
+        z1, _ = kernels.hard_gibbs_sweeps(frozen, z1, self.num_gibbs_sweeps, rng)
         distribute.scatter_rows(self.chains, index, tf.cast(z1, tf.bool))   # every replica's examples
         state = tf.stop_gradient(z1)
         relax = lambda logits: self.relaxation(logits).sample_from_rng(rng)  # noqa: E731

@@ -1,7 +1,9 @@
-"""RBM samplers: block Gibbs, PCD and population annealing for training, AIS/PA and brute force for log Z."""
+"""RBM samplers: a block-Gibbs transition kernel; PCD, population annealing and parallel tempering for training;
+AIS/PA and brute force for log Z."""
+from dvae_tf2.samplers.parallel_tempering import ParallelTemperingSampler
 from dvae_tf2.samplers.pcd import PCDSampler, SamplerOutput
 from dvae_tf2.samplers.population_annealing import PopulationAnnealingSampler
 
-TRAINING_SAMPLERS = {"pa": PopulationAnnealingSampler, "pcd": PCDSampler}
+TRAINING_SAMPLERS = {"pa": PopulationAnnealingSampler, "pcd": PCDSampler, "pt": ParallelTemperingSampler}
 
-__all__ = ["PCDSampler", "PopulationAnnealingSampler", "SamplerOutput", "TRAINING_SAMPLERS"]
+__all__ = ["ParallelTemperingSampler", "PCDSampler", "PopulationAnnealingSampler", "SamplerOutput", "TRAINING_SAMPLERS"]

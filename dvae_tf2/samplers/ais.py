@@ -8,7 +8,7 @@ import typing
 import tensorflow as tf
 
 from dvae_tf2.model import rbm
-from dvae_tf2.samplers import gibbs, resampling
+from dvae_tf2.samplers import gibbs, kernels, resampling
 
 _PA_SUBPOPULATIONS = 16  # independent sub-populations whose spread gives the PA standard error
 
@@ -35,11 +35,6 @@ def _softplus_difference(a, t_a, b, t_b):
     return tf.nn.relu(a) - tf.nn.relu(b) + tf.math.log((1.0 + t_a) / (1.0 + t_b))
 
 
-def _bernoulli_given_exp(logits, t, uniform):
-    """1[u < sigmoid(logits)] in {0., 1.} given t = exp(-|logits|): u (1 + t) < (t if logits < 0 else 1)."""
-    return tf.cast(uniform * (1.0 + t) < tf.where(logits < 0.0, t, 1.0), tf.float32)
-
-
 @tf.function(jit_compile=True)
 def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_subpopulations, resample):
     """Runs the schedule from base samples z1 [B, C, n1].
@@ -54,17 +49,17 @@ def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_subpopulat
     compute twice, and one log replaces the two log1p of two softplus (XLA's log1p costs about twice its log on
     CPU). This made the loop 25 % faster on CPU (bench/train_step.py).
     """
-    batch, chains, n2 = tf.shape(z1)[0], z1.shape[1], params.b2.shape[-1]
+    batch, chains = tf.shape(z1)[0], z1.shape[1]
     beta_step = 1.0 / tf.cast(num_temperatures - 1, tf.float32)
     delta_b1 = beta_step * (params.b1 - base_b1)  # b1_k - b1_{k-1}, the same at every k
+    make_kernel_fn = kernels.tempered_kernel_fn(params, base_b1, base_b2, seed_split=kernels.fold_seed)
 
-    def step(k, z1, z2, log_w, log_ratio):
+    def step(k, z1, results, log_w, log_ratio):
         seed_k = tf.random.experimental.stateless_fold_in(seed, k)
-        beta_prev, beta = tf.cast(k - 1, tf.float32) * beta_step, tf.cast(k, tf.float32) * beta_step
-        cur = rbm.interpolate(base_b1, base_b2, params, beta)
-        field = tf.linalg.matmul(z1, params.w)  # z1 W, shared by both free energies and the z2 update
-        logits2 = cur.b2[:, None, :] + beta * field
-        logits2_prev = rbm.interpolate(base_b1, base_b2, params, beta_prev).b2[:, None, :] + beta_prev * field
+        kernel = make_kernel_fn(tf.cast(k, tf.float32) * beta_step)
+        # The field z1 W in the results serves both free energies and the kernel's z2 draw.
+        logits2 = kernel.logits_z2(results.field)
+        logits2_prev = make_kernel_fn(tf.cast(k - 1, tf.float32) * beta_step).logits_z2(results.field)
         t2, t2_prev = tf.exp(-tf.abs(logits2)), tf.exp(-tf.abs(logits2_prev))
         # log p~_k(z1) - log p~_{k-1}(z1) = F_{k-1}(z1) - F_k(z1) = (b1_k - b1_{k-1}).z1 + sum_j softplus differences
         increment = (tf.einsum('bcn,bn->bc', z1, delta_b1)
@@ -72,20 +67,19 @@ def _anneal(params, base_b1, base_b2, z1, num_temperatures, seed, num_subpopulat
         new_log_w = log_w + tf.reshape(increment, tf.shape(log_w))
         if resample:
             log_ratio += tf.reduce_logsumexp(new_log_w, -1) - tf.reduce_logsumexp(log_w, -1)
-            (z1, logits2, t2), new_log_w = _resample_low_ess(
-                [z1, logits2, t2], new_log_w, tf.random.experimental.stateless_fold_in(seed_k, 2))
-        z2 = _bernoulli_given_exp(logits2, t2, gibbs.stateless_uniform(
-            tf.shape(logits2), tf.random.experimental.stateless_fold_in(seed_k, 0)))
-        z1 = gibbs.stateless_bernoulli_sample(rbm.logits_z1_given_z2(cur, z2),
-                                              tf.random.experimental.stateless_fold_in(seed_k, 1))
-        return k + 1, z1, z2, new_log_w, log_ratio
+            (z1, field), new_log_w = _resample_low_ess(
+                [z1, results.field], new_log_w, tf.random.experimental.stateless_fold_in(seed_k, 2))
+            results = results._replace(field=field)
+        z1, results = kernel.one_step(z1, results, seed_k)
+        return k + 1, z1, results, new_log_w, log_ratio
 
-    _, z1, z2, log_w, log_ratio = tf.while_loop(
+    init_results = make_kernel_fn(tf.constant(0.0)).bootstrap_results(z1)
+    _, z1, results, log_w, log_ratio = tf.while_loop(
         lambda k, *_: k < num_temperatures, step,
-        (tf.constant(1), z1, tf.zeros([batch, chains, n2]),
+        (tf.constant(1), z1, init_results,
          tf.zeros([batch, num_subpopulations, chains // num_subpopulations]),
          tf.zeros([batch, num_subpopulations])))
-    return z1, z2, log_w, log_ratio
+    return z1, results.z2, log_w, log_ratio
 
 
 def _resample_low_ess(states, log_w, seed):

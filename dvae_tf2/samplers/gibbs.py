@@ -1,4 +1,5 @@
-"""Block Gibbs kernel for batched bipartite RBMs (hard and relaxed variants).
+"""Block Gibbs pieces for batched bipartite RBMs: hashed Bernoulli noise, hard and relaxed sweeps (the hard
+sweeps' transition kernel is samplers/kernels.py).
 
 Shapes: params as in `rbm.RBMParams` ([B, ...]); chains z1 [B, C, n1], z2 [B, C, n2].
 
@@ -35,38 +36,21 @@ def stateless_bernoulli_sample(logits, seed, offset=0):
     return tf.cast(stateless_uniform(tf.shape(logits), seed, offset) < tf.sigmoid(logits), tf.float32)
 
 
-def _keyed_bernoulli_sample(logits, seed, rng):
-    """stateless_bernoulli_sample of this replica's block when `rng` is a distribute.ReplicaRowNoise."""
-    return stateless_bernoulli_sample(logits, seed, distribute.flat_offset(rng, tf.shape(logits)))
+def bernoulli_given_exp(logits, t, uniform):
+    """1[u < sigmoid(logits)] in {0., 1.} given t = exp(-|logits|): u (1 + t) < (t if logits < 0 else 1)."""
+    return tf.cast(uniform * (1.0 + t) < tf.where(logits < 0.0, t, 1.0), tf.float32)
 
 
 def hashed_bernoulli_sample(logits, rng):
     """z ~ Bernoulli(sigmoid(logits)) in {0., 1.} from hashed noise keyed by `rng` (a tf.random.Generator or a
     distribute.ReplicaRowNoise)."""
-    return _keyed_bernoulli_sample(logits, rng.make_seeds(1)[:, 0], rng)
+    return stateless_bernoulli_sample(logits, rng.make_seeds(1)[:, 0], distribute.flat_offset(rng, tf.shape(logits)))
 
 
 def gibbs_sweep(params, z1, sample_fn):
     """One block sweep: z2 ~ p(z2 | z1), then z1' ~ p(z1 | z2). Returns (z1' [B, C, n1], z2 [B, C, n2])."""
     z2 = sample_fn(rbm.logits_z2_given_z1(params, z1))
     return sample_fn(rbm.logits_z1_given_z2(params, z2)), z2
-
-
-def hard_gibbs_sweeps(params, z1, num_sweeps, rng):
-    """num_sweeps >= 1 hard sweeps without gradient. Returns the final (z1, z2); XLA-compilable."""
-    params = tf.nest.map_structure(tf.stop_gradient, params)
-    key = rng.make_seeds(1)[:, 0]   # one draw from rng; each sweep's noise is keyed by (key, sweep, half)
-
-    def sweep(z1_, i):
-        seeds = iter(tf.unstack(tf.random.experimental.stateless_split(
-            tf.random.experimental.stateless_fold_in(key, i), 2)))
-        return gibbs_sweep(params, z1_, lambda logits: _keyed_bernoulli_sample(logits, next(seeds), rng))
-
-    z1, z2 = sweep(tf.stop_gradient(z1), 0)
-    _, z1, z2 = tf.while_loop(lambda i, *_: i < num_sweeps,
-                              lambda i, z1_, _: (i + 1, *sweep(z1_, i)),
-                              (tf.constant(1), z1, z2))
-    return z1, z2
 
 
 def relaxed_gibbs_sweep(params, z1, relax_fn):

@@ -4,7 +4,7 @@ import typing
 import tensorflow as tf
 
 from dvae_tf2.runtime import random_streams
-from dvae_tf2.samplers import gibbs
+from dvae_tf2.samplers import gibbs, kernels
 
 
 class SamplerOutput(typing.NamedTuple):
@@ -53,6 +53,7 @@ class PCDSampler(tf.Module):
 
     def sample(self, params):
         """Advances the chains at params (RBMParams, B = 1) and returns them (SamplerOutput)."""
-        z1, z2 = gibbs.hard_gibbs_sweeps(params, self.z1, self.num_sweeps, self.rng)
+        kernel = kernels.BlockGibbsKernel(tf.nest.map_structure(tf.stop_gradient, params))
+        z1, results = kernels.gibbs_sweeps(kernel, self.z1, self.num_sweeps, self.rng)
         self.z1.assign(z1)
-        return SamplerOutput(z1, z2, log_z=tf.constant(float("nan")), ess=tf.constant(1.0))
+        return SamplerOutput(z1, results.z2, log_z=tf.constant(float("nan")), ess=tf.constant(1.0))
