@@ -13,3 +13,4 @@ def shared_data_dir():
     if not os.path.isdir(os.path.join(path, "binarized_mnist")):
         pytest.fail(f"binarized MNIST not found under {path}; set DVAE_DATA_DIR")
     return path
+
