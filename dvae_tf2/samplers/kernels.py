@@ -131,14 +131,10 @@ def sample_sweeps(kernel, z1, num_sweeps, key, results=None):
     return z1, results
 
 
-def gibbs_sweeps(kernel, z1, num_sweeps, rng):
-    """sample_sweeps keyed by one seed drawn from rng (a tf.random.Generator or distribute.ReplicaRowNoise)."""
-    return sample_sweeps(kernel, tf.stop_gradient(z1), num_sweeps, rng.make_seeds(1)[:, 0])
-
-
 def hard_gibbs_sweeps(params, z1, num_sweeps, rng):
-    """num_sweeps >= 1 hard sweeps of the RBMs `params` without gradient, keyed by rng (whose ReplicaRowNoise
-    rows place the noise, if it is one). Returns the final (z1, z2); XLA-compilable."""
+    """num_sweeps >= 1 hard sweeps of the RBMs `params` without gradient, keyed by one seed drawn from rng (a
+    tf.random.Generator, or a distribute.ReplicaRowNoise whose rows place the noise). Returns the final (z1, z2);
+    XLA-compilable."""
     kernel = BlockGibbsKernel(tf.nest.map_structure(tf.stop_gradient, params), replica_noise=rng)
-    z1, results = gibbs_sweeps(kernel, z1, num_sweeps, rng)
+    z1, results = sample_sweeps(kernel, tf.stop_gradient(z1), num_sweeps, rng.make_seeds(1)[:, 0])
     return z1, results.z2

@@ -53,7 +53,6 @@ class PCDSampler(tf.Module):
 
     def sample(self, params):
         """Advances the chains at params (RBMParams, B = 1) and returns them (SamplerOutput)."""
-        kernel = kernels.BlockGibbsKernel(tf.nest.map_structure(tf.stop_gradient, params))
-        z1, results = kernels.gibbs_sweeps(kernel, self.z1, self.num_sweeps, self.rng)
+        z1, z2 = kernels.hard_gibbs_sweeps(params, self.z1, self.num_sweeps, self.rng)
         self.z1.assign(z1)
-        return SamplerOutput(z1, results.z2, log_z=tf.constant(float("nan")), ess=tf.constant(1.0))
+        return SamplerOutput(z1, z2, log_z=tf.constant(float("nan")), ess=tf.constant(1.0))

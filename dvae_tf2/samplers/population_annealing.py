@@ -90,16 +90,13 @@ class PopulationAnnealingSampler(tf.Module):
         params = tf.nest.map_structure(tf.stop_gradient, params)
         z1 = self.z1
         if self.num_old_sweeps:
-            z1, _ = kernels.gibbs_sweeps(kernels.BlockGibbsKernel(self._stored_params()), z1, self.num_old_sweeps,
-                                         self.rng)
+            z1, _ = kernels.hard_gibbs_sweeps(self._stored_params(), z1, self.num_old_sweeps, self.rng)
         log_w, log_z = self._reweight(z1, params)
         ess = resampling.ess_fraction(log_w)[0]
         z1, log_w = tf.cond(ess < self.resample_threshold,
                             lambda: (self._resample(log_w, [z1])[0], tf.zeros_like(log_w)),
                             lambda: (z1, log_w))
-        z1, results = kernels.gibbs_sweeps(kernels.BlockGibbsKernel(params), z1, self.num_sweeps - self.num_old_sweeps,
-                                           self.rng)
-        z2 = results.z2
+        z1, z2 = kernels.hard_gibbs_sweeps(params, z1, self.num_sweeps - self.num_old_sweeps, self.rng)
         self.z1.assign(z1)
         self.log_weights.assign(log_w)
         self._store_params(params)
