@@ -71,7 +71,7 @@ def step_breakdown(config, splits, repeats):
     prior = tf.function(model.prior.sample_for_training, jit_compile=config.jit_compile)
     posterior = tf.function(lambda x, index: model.encoder.training_draw(model.encoder_input(x), index, config.k,
                                                                          model.rng), jit_compile=config.jit_compile)
-    full = best_seconds(lambda: trainer._train_step(x, index), repeats)  # the trainer's compiled step itself
+    full = best_seconds(lambda: trainer.train_step(x, index), repeats)  # the trainer's compiled step itself
     prior_s = best_seconds(prior, repeats)
     posterior_s = best_seconds(lambda: posterior(x, index), repeats)
     return {"step_ms": 1e3 * full, "prior_sampling_ms": 1e3 * prior_s, "posterior_draw_ms": 1e3 * posterior_s,

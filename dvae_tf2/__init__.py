@@ -9,6 +9,8 @@ import importlib
 _EXPORTS = {
     "Config": "dvae_tf2.config",
     "DVAE": "dvae_tf2.model.dvae",
+    "StructuredPrediction": "dvae_tf2.model.dvae",
+    "build_model": "dvae_tf2.model.dvae",
     "RBMParams": "dvae_tf2.model.rbm",
     "rbm": "dvae_tf2.model.rbm",
     "RBMPrior": "dvae_tf2.priors",

@@ -40,7 +40,7 @@ def one_step(config, splits, devices, noise_seed=None):
     if noise_seed is not None:
         trainer.model.rng.reset_from_seed(noise_seed)
     x, index = next(iter(datasets.training_batches(splits, config.batch_size, config.seed, start_step=0)))
-    losses = trainer._train_step(x, index)
+    losses = trainer.train_step(x, index)
     moments = [v.numpy() for v in trainer.optimizer._momentums]   # Keras' Adam keeps m_t here
     model = trainer.model
     # The Keras model lists its layers' weights (BN statistics and the prior's included); the sampler is a tf.Module.

@@ -9,7 +9,7 @@ from dvae_tf2 import baselines
 from dvae_tf2.baselines import DVAE_SHARP, DVAE_SHARPSHARP
 from dvae_tf2.config import Config
 from dvae_tf2.distributions import ConcreteRelaxedBernoulli, OverlappingMixture, PWLRelaxedBernoulli
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import build_model
 from dvae_tf2.posteriors import HierarchicalPosterior, RBMPosterior
 from dvae_tf2.priors import MarginalRBMPrior, OverlappingCrossEntropyPrior, RBMPrior
 
@@ -53,7 +53,7 @@ def test_dvae_sharp_struct_sets_groups_latents_and_networks(struct, groups, late
     assert (config.num_vars1, config.num_vars2) == (latents // 2, latents // 2)
     assert config.run_dir == os.path.join("/l", "binarized_mnist", struct, "dvaes_power", "3")
     assert (config.val_stride, config.validation_iw_samples, config.prior_ais_temperatures) == (1, 100, 1000)
-    model = DVAE(config, np.full([784], 0.3, np.float32), training_size=20)
+    model = build_model(config, np.full([784], 0.3, np.float32), training_size=20)
     encoder = model.encoder
     assert encoder.context.output_width == 784                        # no shared context: x - m itself
     widths = [(layer.num_hidden_layers, layer.output_layer.units) for layer in encoder.group_layers]
@@ -105,7 +105,7 @@ def test_each_baseline_builds_its_posterior_relaxation_and_prior(baseline, poste
     codebase, _, baseline = baseline.rpartition(":")
     config = Config(codebase=codebase or DVAE_SHARPSHARP, baseline=baseline, num_latents=8, num_hidden_units=6,
                     num_prior_samples=10).validate()
-    model = DVAE(config, np.full([784], 0.3, np.float32), training_size=20)
+    model = build_model(config, np.full([784], 0.3, np.float32), training_size=20)
     assert type(model.encoder) is posterior and type(model.prior) is prior
     if distribution is not None:
         assert type(model.encoder.relaxation(tf.zeros([2, 8]))) is distribution

@@ -30,13 +30,10 @@ config = Config(log_dir=log_dir, data_dir=data_dir, baseline="pwl_relax", num_la
                 checkpoint_every_secs=0, jit_compile=False, seed=3, deterministic=True).validate()
 trainer = Trainer(config, datasets.load_dataset("binarized_mnist", data_dir, download=False), resume=resume == "resume")
 assert tf_config.is_op_determinism_enabled()
-losses, step = {}, trainer._train_step
-def recorded(x, index):
-    result = step(x, index)
-    losses[trainer.step] = [float(result.objective), float(result.kl), float(result.reconstruction)]
-    return result
-trainer._train_step = recorded
-trainer.train(until_step=int(until))
+losses = {}
+def record(step, result):
+    losses[step] = [float(result.objective), float(result.kl), float(result.reconstruction)]
+trainer.train(until_step=int(until), on_step=record)
 np.savez(out, steps=np.array(sorted(losses)), losses=np.array([losses[s] for s in sorted(losses)]),
          *[np.asarray(v) for v in all_model_variables(trainer.model) + trainer.optimizer.variables])
 """

@@ -10,7 +10,7 @@ import tensorflow as tf
 from dvae_tf2 import baselines
 from dvae_tf2.config import Config
 from dvae_tf2.distributions import PowerFunctionSmoothing, UniformExponentialSmoothing, serialization
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import DVAE, build_model
 from dvae_tf2.model.networks import FeedForward, regularized_variables, weight_decay_regularizer
 
 CASES = [(codebase, name) for codebase in baselines.CODEBASES for name in baselines.BASELINES[codebase]]
@@ -21,7 +21,7 @@ def _model(codebase, baseline):
              else {"num_groups": 1 if baseline == "rbm_post" else 2})
     config = Config(codebase=codebase, baseline=baseline, num_latents=8, num_hidden_units=6, num_prior_samples=10,
                     **extra).validate()
-    return DVAE(config, np.full([784], 0.3, np.float32), training_size=5)
+    return build_model(config, np.full([784], 0.3, np.float32), training_size=5)
 
 
 def _shapes(layer):

@@ -84,15 +84,12 @@ def _sharp_config(log_dir, data_dir, **overrides):
 def _train_recording(config, splits):
     """Trains config; returns ({step: {tag: value}} of the events, {step: (TrainingLosses, W after the step)})."""
     trainer = Trainer(config, splits)
-    step_function, recorded = trainer._train_step, {}
+    recorded = {}
 
-    def recording_step(x, index):
-        losses = step_function(x, index)
-        recorded[trainer.step] = (losses, trainer.model.prior.w.numpy().copy())
-        return losses
+    def record(step, losses):
+        recorded[step] = (losses, trainer.model.prior.w.numpy().copy())
 
-    trainer._train_step = recording_step
-    trainer.train()
+    trainer.train(on_step=record)
     events = {}
     for name in os.listdir(config.run_dir):
         if name.startswith("events.out.tfevents"):

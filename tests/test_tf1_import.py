@@ -12,7 +12,7 @@ from dvae_tf2.data import datasets
 from dvae_tf2.training import tf1_import
 from dvae_tf2.baselines import DVAE_SHARP
 from dvae_tf2.config import Config
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import build_model
 from dvae_tf2.training import Trainer, restore_best_model
 from dvae_tf2.tools import import_tf1
 from tests.tf1_legacy import write_tf1_checkpoint
@@ -112,7 +112,7 @@ def test_imported_model_computes_the_legacy_networks_and_prior(tmp_path, inputs,
     prefix = write_tf1_checkpoint(str(tmp_path / "legacy"), arrays, STEP)
     assert tf1_import.checkpoint_prefix(str(tmp_path / "legacy")) == prefix
     mean, x = inputs
-    model = DVAE(config, mean, training_size=TRAINING_SIZE)
+    model = build_model(config, mean, training_size=TRAINING_SIZE)
     report = tf1_import.load_legacy_checkpoint(prefix, model)
     assert report.step == STEP + 1 and report.unmapped == []
     assert {n for n, _ in report.ignored} == {n for n in arrays if n.endswith("/Adam")} | {"beta1_power",
@@ -153,7 +153,7 @@ def test_imported_model_computes_the_legacy_networks_and_prior(tmp_path, inputs,
 
 def test_missing_and_misshaped_variables_are_one_error_naming_them(tmp_path, inputs):
     config = _configs()["pwl_relax"]
-    model = DVAE(config, inputs[0], training_size=TRAINING_SIZE)
+    model = build_model(config, inputs[0], training_size=TRAINING_SIZE)
     arrays = legacy_arrays(config)
     del arrays["lay0_enc_1/layer_0/dense/bias"]
     prefix = write_tf1_checkpoint(str(tmp_path / "a"), arrays, STEP)
@@ -168,7 +168,7 @@ def test_missing_and_misshaped_variables_are_one_error_naming_them(tmp_path, inp
         tf1_import.load_legacy_checkpoint(prefix, model)
     arrays = legacy_arrays(config)
     arrays["qupa/population"] = np.zeros([3], np.float32)   # e.g. the legacy sampler's state: reported
-    model = DVAE(config, inputs[0], training_size=TRAINING_SIZE)
+    model = build_model(config, inputs[0], training_size=TRAINING_SIZE)
     assert tf1_import.load_legacy_checkpoint(write_tf1_checkpoint(str(tmp_path / "c"), arrays, STEP),
                                              model).unmapped == ["qupa/population"]
     with pytest.raises(FileNotFoundError, match="holds no TF1 checkpoint"):

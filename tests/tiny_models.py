@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from dvae_tf2.data import datasets
 from dvae_tf2.config import Config
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import build_model
 from dvae_tf2.training import Trainer
 
 NUM_LATENTS = 12   # 6 + 6: 4096 joint states
@@ -27,12 +27,13 @@ def all_states(n=NUM_LATENTS):
 
 def make_tiny_model(config, images, seed=0, decoder_scale=0.3):
     """A tiny model with a random non-trivial prior and a damped decoder (moderate posteriors)."""
-    model = DVAE(config, images.mean(axis=0), training_size=len(images))
+    model = build_model(config, images.mean(axis=0), training_size=len(images))
     rng = np.random.default_rng(seed)
     prior = model.prior
-    prior.b1.assign(rng.normal(0, 0.5, prior.b1.shape).astype(np.float32))
-    prior.b2.assign(rng.normal(0, 0.5, prior.b2.shape).astype(np.float32))
-    prior.w.assign(rng.normal(0, 0.8, prior.w.shape).astype(np.float32))
+    if prior is not None:   # struct has none
+        prior.b1.assign(rng.normal(0, 0.5, prior.b1.shape).astype(np.float32))
+        prior.b2.assign(rng.normal(0, 0.5, prior.b2.shape).astype(np.float32))
+        prior.w.assign(rng.normal(0, 0.8, prior.w.shape).astype(np.float32))
     kernel = model.decoder.output_layer.kernel
     kernel.assign(kernel * decoder_scale)
     return model
@@ -72,12 +73,13 @@ def all_model_variables(model):
 
 def tiny_run_dir(log_dir, data_dir, prepare=None, **overrides):
     """A run directory with config.json and a best checkpoint of an untrained 4 + 4-latent model whose prior has
-    W ~ N(0, 1); prepare(trainer), if given, runs before the checkpoint is written."""
+    W ~ N(0, 1) (struct: no prior); prepare(trainer), if given, runs before the checkpoint is written."""
     settings = dict(log_dir=str(log_dir), data_dir=data_dir, num_latents=8, num_hidden_units=8, num_train_iter=10,
                     num_prior_samples=16, num_prior_sweeps=1, jit_compile=False)
     config = Config(**{**settings, **overrides}).validate()
     trainer = Trainer(config, datasets.load_dataset(config.dataset, data_dir))
-    trainer.model.prior.w.assign(tf.random.stateless_normal(trainer.model.prior.w.shape, (0, 1)))
+    if trainer.model.prior is not None:   # struct has none
+        trainer.model.prior.w.assign(tf.random.stateless_normal(trainer.model.prior.w.shape, (0, 1)))
     if prepare is not None:
         prepare(trainer)
     trainer.checkpoints.save_best(0)

@@ -25,14 +25,13 @@ def directed_posterior(spec, config, training_size, seed):
 
 
 def rbm_prior(spec, config, prior_class=RBMPrior, **kwargs):
-    """The RBM prior over the two halves of the latents, with the configured training sampler. Its W is decayed
-    except for struct, which trains no prior (the legacy W stays at its zero initialisation: a decay term of 0)."""
+    """The RBM prior over the two halves of the latents, with the configured training sampler; W is decayed."""
     del spec
     return prior_class(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
                        num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
                        old_sweep_fraction=config.prior_old_sweep_fraction,
                        seed=random_streams.run_streams(config.seed).prior_sampler,
-                       weight_decay=0.0 if config.is_struct else config.weight_decay, **kwargs)
+                       weight_decay=config.weight_decay, **kwargs)
 
 
 def no_check(config):

@@ -98,7 +98,7 @@ def main(argv=None):
         devices.log_devices()
         splits = datasets.load_dataset(config.dataset, args.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits)
-        if config.is_struct and not model.encoder.undirected:
+        if model.prior is None and not model.encoder.undirected:
             raise ValueError(f"{args.run_dir} is a struct run with a directed posterior: it has neither a prior "
                              "nor an RBM posterior")
     except (FileNotFoundError, ValueError, datasets.DatasetError) as error:
@@ -107,7 +107,7 @@ def main(argv=None):
     rng = tf.random.Generator.from_seed(args.seed)
     grid = temperature_grid(args.min_temperatures, args.max_temperatures)
     start, curves = time.time(), {}
-    if not config.is_struct:
+    if model.prior is not None:
         curves[PRIOR] = study(model.prior.params(), grid, args, rng, label="prior")
     if model.encoder.undirected:
         images = datasets.strided_subset(splits.test, min(args.num_images, len(splits.test)))

@@ -54,11 +54,11 @@ def main(argv=None):
     logging.set_verbosity(logging.INFO)
     try:
         config = load_run_config(args.run_dir)
-        if config.is_struct:
-            raise ValueError(f"{args.run_dir} is a struct run: it has no prior")
         devices.log_devices()
         splits = datasets.load_dataset(config.dataset, args.data_dir or config.data_dir)
         model, step = restore_best_model(config, splits, args.checkpoint)
+        if model.prior is None:
+            raise ValueError(f"{args.run_dir} is a struct run: it has no prior")
     except (FileNotFoundError, ValueError, datasets.DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

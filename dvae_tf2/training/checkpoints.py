@@ -10,7 +10,7 @@ from absl import logging
 
 from dvae_tf2.runtime import atomic_io
 from dvae_tf2.config import Config
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import build_model
 
 
 
@@ -77,10 +77,10 @@ def load_run_config(run_dir):
 
 def restore_best_model(config, splits, which="best"):
     """Builds the run's model and restores its `best` checkpoint (by validation NLL), or with which="latest" its
-    last one -> (DVAE, step)."""
+    last one -> (model, step): a DVAE, or StructuredPrediction for struct."""
     if which not in ("best", "latest"):
         raise ValueError(f"which must be 'best' or 'latest', got {which!r}")
-    model = DVAE(config, splits.train_mean, len(splits.train))
+    model = build_model(config, splits.train_mean, len(splits.train))
     checkpoint_dir = os.path.join(config.run_dir, "checkpoints", which)
     path = tf.train.latest_checkpoint(checkpoint_dir)
     if path is None:

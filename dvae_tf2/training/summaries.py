@@ -69,15 +69,14 @@ def training_scalars(config, model, losses, learning_rate, steps_per_second):
               "weight_decay": losses.weight_decay, "weight_decay_encoder": parts["encoder"],
               "weight_decay_decoder": parts["decoder"], "learning_rate": learning_rate,
               "steps_per_second": steps_per_second, "beta": config.beta,
-              "entropy_coefficient" if config.is_struct else "kl_coefficient": losses.coefficient}
+              model.coefficient_name: losses.coefficient}
     if config.use_iw:
-        w = tf.stop_gradient(tf.nn.softmax(losses.log_weights, axis=-1))
-        values["neg_iw_loss"] = -tf.reduce_mean(tf.reduce_sum(w * losses.log_weights, axis=-1))
+        values["neg_iw_loss"] = losses.loss_p   # the generative surrogate: -mean sum_i sg(w~_i) log w_i
         values["objective_kl"] = 0.0
     else:
         values["neg_elbo"] = losses.objective
         values["objective_kl"] = losses.kl
-    if not config.is_struct:
+    if model.prior is not None:
         values["prior_log_z"], values["sampler_ess"] = losses.prior_log_z, losses.sampler_ess
     if config.k > 1:
         # Effective sample size of the normalised importance weights, as a fraction of k.

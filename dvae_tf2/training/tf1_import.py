@@ -113,7 +113,7 @@ def legacy_targets(model):
         prior_names = (("Variable", "Variable_1", "Variable_2") if config.codebase == DVAE_SHARP
                        else ("bias1", "bias2", "pairwise"))
     _network("recon_output", model.decoder, targets)
-    if not config.is_struct:   # struct trains no prior (the legacy one stays at zero)
+    if model.prior is not None:   # struct has none (the legacy one stays at its zero initialisation)
         for name, variable, convert in zip(prior_names, (model.prior.b1, model.prior.b2, model.prior.w),
                                            (_column, _column, _same)):
             targets[name] = _Target(variable, convert)

@@ -11,7 +11,7 @@ from absl import logging
 from dvae_tf2.data import datasets
 from dvae_tf2.model import objectives
 from dvae_tf2.runtime import atomic_io, distribute, progress, random_streams
-from dvae_tf2.model.dvae import DVAE
+from dvae_tf2.model.dvae import build_model
 from dvae_tf2.training import event_files
 from dvae_tf2.training.checkpoints import RunCheckpoints, SaveSchedule, make_run_dir
 from dvae_tf2.training.evaluation import Evaluator
@@ -54,7 +54,7 @@ class Trainer:
             self._build(config, resume)
 
     def _build(self, config, resume):
-        self.model = DVAE(config, self.splits.train_mean, len(self.splits.train))
+        self.model = build_model(config, self.splits.train_mean, len(self.splits.train))
         if self.distributed:
             distribute.synchronize_batch_norm([self.model.encoder, self.model.decoder])
         boundaries, values = objectives.piecewise_learning_rates(config.base_lr, config.num_train_iter)
@@ -74,7 +74,7 @@ class Trainer:
             self.run_dir)
         self.evaluator = Evaluator(self.model, config.eval_rows_per_batch, self.strategy if self.distributed else None)
         # The data-parallel step's collectives (all-reduce, all-gather of the posterior chains) stay out of XLA.
-        self._train_step = tf.function(self._step, jit_compile=config.jit_compile and not self.distributed)
+        self.train_step = tf.function(self._step, jit_compile=config.jit_compile and not self.distributed)
         if self.distributed:
             logging.info("training data-parallel over %d replicas (%s); the step is not XLA-compiled",
                          self.num_replicas, config.distribution_strategy)
@@ -97,25 +97,18 @@ class Trainer:
         step on a batch x [B, D] with training-set row ids index [B]; nothing is run. Needs jit_compile."""
         if not (self.config.jit_compile and not self.distributed):
             raise ValueError("the training step is XLA-compiled only with --jit_compile and the default strategy")
-        return self._train_step.experimental_get_compiler_ir(x, index)(stage=stage)
-
-    def coefficient(self, step):
-        """KL warm-up c (VAE) or entropy weight lambda (struct) at `step`."""
-        cfg = self.config
-        if cfg.is_struct:
-            return objectives.entropy_coefficient(step, cfg.num_train_iter, cfg.entropy_floor)
-        return objectives.kl_coefficient(step, cfg.num_train_iter, cfg.kl_warmup_fraction)
+        return self.train_step.experimental_get_compiler_ir(x, index)(stage=stage)
 
     def _step(self, x, index):
-        """One training step on the global batch x [B, D] with training-set row ids index [B].
+        """One training step on the global batch x [B, D] with training-set row ids index [B] -> TrainingLosses.
+        `train_step` is this function compiled (XLA unless data-parallel); it advances the optimizer's step.
 
         The prior's sampler runs once, outside the replicas; each replica takes its block of rows with
         its block of the step's noise, and the replicas' gradients are averaged, so the step equals the
         single-device step up to float rounding."""
         model = self.model
-        p_vars, q_vars = model.generative_variables, model.encoder_variables
-        coeff = self.coefficient(self.optimizer.iterations)
-        prior_samples = None if self.config.is_struct else model.prior.sample_for_training()
+        coeff = model.coefficient(self.optimizer.iterations)
+        prior_samples = model.sample_prior_for_training()
         noise_seed = model.rng.make_seeds(1)[:, 0] if self.distributed else tf.zeros([2], tf.int64)
         losses, grads = self.strategy.run(self._replica_step, args=(x, index, coeff, prior_samples, noise_seed))
         if self.distributed:
@@ -127,13 +120,12 @@ class Trainer:
         # variable: about one step in a hundred computed the KL (and the encoder gradient) with the prior's
         # W or b already updated by the same step. The update now waits for every value of the step.
         with tf.control_dependencies([t for t in tf.nest.flatten(losses) + grads if t is not None]):
-            self.optimizer.apply_gradients(zip(grads, p_vars + q_vars))
+            self.optimizer.apply_gradients(zip(grads, model.generative_variables + model.encoder_variables))
         return losses
 
     def _replica_step(self, x, index, coeff, prior_samples, noise_seed):
-        """This replica's losses and the replicas' mean gradients (p_vars + q_vars order)."""
+        """This replica's losses and the replicas' mean gradients (generative + encoder variables order)."""
         model = self.model
-        p_vars, q_vars = model.generative_variables, model.encoder_variables
         rng = None
         if self.distributed:
             context = tf.distribute.get_replica_context()
@@ -143,12 +135,8 @@ class Trainer:
             rng = distribute.ReplicaRowNoise(noise_seed, replica, self.num_replicas)
         with tf.GradientTape(persistent=True) as tape:
             losses = model.training_losses(x, index, coeff, prior_samples, rng)
-            loss_p = losses.loss_p + losses.weight_decay
-            loss_q = losses.loss_q + losses.weight_decay
-        if not self.config.use_iw:
-            grads = tape.gradient(loss_p, p_vars + q_vars)
-        else:
-            grads = tape.gradient(loss_p, p_vars) + tape.gradient(loss_q, q_vars)
+            targets = model.descent_targets(losses)
+        grads = [g for loss, variables in targets for g in tape.gradient(loss, variables)]
         del tape
         if self.distributed:   # each replica's loss is a mean over its rows: the global gradient is their mean
             reduced = iter(tf.distribute.get_replica_context().all_reduce(
@@ -175,9 +163,9 @@ class Trainer:
     # ----------------------------------------------------------------------------------------------
     def refresh_prior_log_z(self):
         """AIS estimate of the prior's log Z and the training sampler's bias against it -> LogZRefresh
-        (None for struct, which has no prior)."""
+        (None for a model without a prior)."""
         start = time.time()
-        if not self.config.is_struct:
+        if self.model.prior is not None:
             logging.info("estimating the prior's log Z by AIS (%d chains x %d temperatures) ...",
                          self.config.prior_ais_chains, self.config.prior_ais_temperatures)
         refresh = self.model.refresh_prior_log_z(self.config.prior_ais_chains, self.config.prior_ais_temperatures,
@@ -197,7 +185,8 @@ class Trainer:
         """Restarts are for population annealing: PCD chains persist for the whole run (as the legacy PCD)."""
         cfg = self.config
         every = cfg.prior_reanneal_every
-        return bool(every) and step > 0 and step % every == 0 and not cfg.is_struct and cfg.prior_sampler == "pa"
+        return bool(every) and step > 0 and step % every == 0 and self.model.prior is not None \
+            and cfg.prior_sampler == "pa"
 
     def reanneal_prior_sampler(self, step):
         """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
@@ -262,8 +251,10 @@ class Trainer:
         self.checkpoints.save_latest(step)
 
     # ----------------------------------------------------------------------------------------------
-    def train(self, until_step=None):
+    def train(self, until_step=None, on_step=None):
         """Runs the remaining steps, then the final test evaluation; returns the results dict.
+
+        on_step(step, losses): called after each step with its TrainingLosses (reading them waits for the step).
 
         With `until_step` < num_train_iter it stops there after saving a checkpoint (resume later
         with resume=True) and returns None. Between validations `latest` is also written on the
@@ -280,7 +271,9 @@ class Trainer:
             for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
                 if self._reanneal_due(step - 1):   # before the step: a checkpoint at step - 1 precedes it
                     self.reanneal_prior_sampler(step - 1)
-                losses = self._train_step(x, index)
+                losses = self.train_step(x, index)
+                if on_step is not None:
+                    on_step(step, losses)
                 window_steps += 1
                 if step % cfg.summary_every == 0 or step == start_step + 1:
                     rate = window_steps / (time.time() - window_start)
@@ -356,8 +349,8 @@ class Trainer:
             "test_images_digest": datasets.images_digest(test_images),
             "test_eval_seconds": test.seconds,
             "eval_iw_samples": test.num_samples,
-            "prior_log_z": None if cfg.is_struct else float(self.model.prior.log_z.numpy()),
-            "prior_log_z_stderr": None if cfg.is_struct else float(self.model.prior.log_z_stderr.numpy()),
+            "prior_log_z": None if refresh is None else float(self.model.prior.log_z.numpy()),
+            "prior_log_z_stderr": None if refresh is None else float(self.model.prior.log_z_stderr.numpy()),
             # The training sampler at the best checkpoint against the final AIS (see SamplerBias).
             "prior_sampler_bias": None if refresh is None else {
                 name: float(value) for name, value in refresh.sampler_bias._asdict().items()},
