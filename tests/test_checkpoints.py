@@ -40,4 +40,4 @@ def test_a_checkpoint_of_other_variables_is_refused_in_one_line(tmp_path):
     checkpoints.restore_matched(same, path)
     assert float(same.a.numpy()) == 1.0
     bigger = tf.train.Checkpoint(a=tf.Variable(1.0), b=tf.Variable(2.0)).save(str(tmp_path / "big"))
-    checkpoints.restore_matched(tf.train.Checkpoint(a=tf.Variable(0.0)), bigger, partial=True)
+    checkpoints.restore_matched(tf.train.Checkpoint(a=tf.Variable(0.0)), bigger)   # e.g. the prior of old struct runs

@@ -36,18 +36,17 @@ class RunDirectoryError(OSError):
     """The run directory cannot be created or written."""
 
 
-def restore_matched(checkpoint, path, partial=False):
+def restore_matched(checkpoint, path):
     """Restores `checkpoint` (a tf.train.Checkpoint) from `path`, every existing object matched, else raises
     CheckpointMismatchError in one line: the file holds other variables than this version builds for the
-    configuration, e.g. one written before a change of the model's state. partial: values in the file that
-    `checkpoint` does not hold are expected (e.g. the optimizer's slots when only the model is restored)."""
+    configuration, e.g. one written before a change of the model's state. Values in the file that `checkpoint`
+    does not hold are ignored: the optimizer's slots when only the model is restored, or state an earlier version
+    kept (the zero RBM prior of struct runs)."""
     status = checkpoint.restore(path)
-    if partial:
-        status.expect_partial()
+    status.expect_partial()   # what matters is that every variable built here got its value, checked next
     try:
         status.assert_existing_objects_matched()
     except AssertionError as error:
-        status.expect_partial()   # the failure is reported here, not again by TensorFlow's warnings
         detail = str(error).split(".")[0]
         raise CheckpointMismatchError(
             f"cannot restore {path}: it does not hold the variables this version of dvae_tf2 builds for the run's "
@@ -87,7 +86,7 @@ def restore_best_model(config, splits, which="best"):
         raise FileNotFoundError(f"no {which} checkpoint under {checkpoint_dir}")
     step = tf.Variable(0, dtype=tf.int64)
     optimizer = tf.train.Checkpoint(_iterations=step)   # only the step counter of the saved Keras optimizer
-    restore_matched(tf.train.Checkpoint(model=model, optimizer=optimizer), path, partial=True)
+    restore_matched(tf.train.Checkpoint(model=model, optimizer=optimizer), path)
     return model, int(step.numpy())
 
 
