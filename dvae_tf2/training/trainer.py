@@ -99,16 +99,18 @@ class Trainer:
             raise ValueError("the training step is XLA-compiled only with --jit_compile and the default strategy")
         return self.train_step.experimental_get_compiler_ir(x, index)(stage=stage)
 
-    def _step(self, x, index):
+    def _step(self, x, index, prior_samples=None):
         """One training step on the global batch x [B, D] with training-set row ids index [B] -> TrainingLosses.
         `train_step` is this function compiled (XLA unless data-parallel); it advances the optimizer's step.
+        prior_samples: the step's SamplerOutput (None: the model's training sampler draws it, as in training).
 
         The prior's sampler runs once, outside the replicas; each replica takes its block of rows with
         its block of the step's noise, and the replicas' gradients are averaged, so the step equals the
         single-device step up to float rounding."""
         model = self.model
         coeff = model.coefficient(self.optimizer.iterations)
-        prior_samples = model.sample_prior_for_training()
+        if prior_samples is None:
+            prior_samples = model.sample_prior_for_training()
         noise_seed = model.rng.make_seeds(1)[:, 0] if self.distributed else tf.zeros([2], tf.int64)
         losses, grads = self.strategy.run(self._replica_step, args=(x, index, coeff, prior_samples, noise_seed))
         if self.distributed:
