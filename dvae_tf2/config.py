@@ -18,7 +18,6 @@ NUM_GROUPS = (1, 2, 4)
 PRIOR_SAMPLERS = ("pa", "pcd", "pt")
 RUN_SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 STRUCTS = CODEBASES[DVAE_SHARP].structs   # DVAE# --struct -> Struct(groups, latents per group, hidden layers)
-DEFAULT_STRUCT = CODEBASES[DVAE_SHARP].default_struct
 
 def default_eval_every(num_train_iter):
     """Validation every 20,000 steps, or 10,000 for runs of at most 1e5 steps."""
@@ -197,7 +196,8 @@ class Config:
                              f"trains --experiment={', '.join(codebase.experiments)}")
         if self.struct is not None and not codebase.configured_by_struct:
             owner = next(c for c in CODEBASES.values() if c.configured_by_struct)
-            raise ValueError(f"--struct={self.struct} belongs to the {owner.label} code base; use --codebase={owner.name}")
+            raise ValueError(f"--struct={self.struct} belongs to the {owner.label} code base; use "
+                             f"--codebase={owner.name}")
         _check_choice("L", self.num_groups, NUM_GROUPS)
         _check_choice("prior_sampler", self.prior_sampler, PRIOR_SAMPLERS)
         _check_choice("gi_scale_gradient", self.gi_scale_gradient, SCALE_GRADIENTS)

@@ -31,10 +31,10 @@ def rbm_prior(spec, config, prior_class=None, **kwargs):
     from dvae_tf2.priors import RBMPrior
     from dvae_tf2.runtime import random_streams
     return (prior_class or RBMPrior)(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
-                       num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
-                       old_sweep_fraction=config.prior_old_sweep_fraction,
-                       seed=random_streams.run_streams(config.seed).prior_sampler,
-                       weight_decay=0.0 if config.is_struct else config.weight_decay, **kwargs)
+                                     num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
+                                     old_sweep_fraction=config.prior_old_sweep_fraction,
+                                     seed=random_streams.run_streams(config.seed).prior_sampler,
+                                     weight_decay=0.0 if config.is_struct else config.weight_decay, **kwargs)
 
 
 def no_check(config):
