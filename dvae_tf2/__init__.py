@@ -3,7 +3,7 @@
 The public pieces (docs/api.md) are attributes of this package, imported on first use: importing dvae_tf2 loads
 no TensorFlow, so that an entry point can still `import dvae_tf2.runtime.quiet_start` before TensorFlow starts.
 """
-import importlib
+from dvae_tf2.runtime.lazy_exports import lazy_exports
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -41,16 +41,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'dvae_tf2' has no attribute {name!r}")
-    module = importlib.import_module(_EXPORTS[name])
-    value = module if module.__name__.endswith("." + name) else getattr(module, name)
-    globals()[name] = value   # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

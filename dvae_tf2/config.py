@@ -4,25 +4,20 @@ import os
 import re
 import typing
 
-from dvae_tf2.runtime import distribute
-from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, all_baseline_names, get_baseline
+# Every import here is TensorFlow-free (the baseline registry builds its layers lazily): tools and flags read the
+# configuration without starting TensorFlow.
+from dvae_tf2.baselines import all_baseline_names, get_baseline
 from dvae_tf2.baselines.spec import NO_IW
-from dvae_tf2.data.datasets import DATASETS, VALIDATION_STRIDE
-from dvae_tf2.distributions.gaussian_integral import LEGACY_SCALE_GRADIENT, SCALE_GRADIENTS
+from dvae_tf2.codebases import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP
+from dvae_tf2.data.catalog import DATASETS, VALIDATION_STRIDE
+from dvae_tf2.distributions.options import LEGACY_SCALE_GRADIENT, SCALE_GRADIENTS
+from dvae_tf2.runtime.strategy_names import STRATEGIES as DISTRIBUTION_STRATEGIES
 
-EXPERIMENTS = ("vae", "struct")
+EXPERIMENTS = tuple(dict.fromkeys(e for codebase in CODEBASES.values() for e in codebase.experiments))
 NUM_GROUPS = (1, 2, 4)
 PRIOR_SAMPLERS = ("pa", "pcd", "pt")
-DISTRIBUTION_STRATEGIES = distribute.STRATEGIES
 RUN_SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
-# DVAE# --struct: (groups, latents per group, hidden layers of each encoder group net and of the decoder).
-STRUCTS = {
-    "1-layer-lin": (1, 200, 0),
-    "1-layer-nonlin": (1, 200, 2),
-    "2-layer-nonlin": (2, 200, 2),
-    "4-layer-nonlin": (4, 100, 2),
-}
-DEFAULT_STRUCT = "2-layer-nonlin"
+STRUCTS = CODEBASES[DVAE_SHARP].structs   # DVAE# --struct -> Struct(groups, latents per group, hidden layers)
 
 def default_eval_every(num_train_iter):
     """Validation every 20,000 steps, or 10,000 for runs of at most 1e5 steps."""
@@ -33,7 +28,7 @@ def default_eval_every(num_train_iter):
 class Config:
     """Everything a run needs; the library reads nothing else."""
 
-    codebase: str = DVAE_SHARPSHARP      # which legacy code base's model and protocol: DVAE## or DVAE#
+    codebase: str = DVAE_SHARPSHARP      # which legacy code base's model and protocol (codebase_spec): DVAE## or DVAE#
     struct: typing.Optional[str] = None  # DVAE# encoder structure (sets L and num_latents); None: 2-layer-nonlin
     data_dir: str = "./data"
     log_dir: str = "./logs"
@@ -88,39 +83,41 @@ class Config:
 
     def __post_init__(self):
         """Fills the defaults that depend on other fields (frozen dataclass, hence object.__setattr__)."""
-        _check_choice("codebase", self.codebase, CODEBASES)
+        _check_choice("codebase", self.codebase, tuple(CODEBASES))
         _check_choice("baseline", self.baseline, all_baseline_names())
         _check_choice("experiment", self.experiment, EXPERIMENTS)
-        if self.is_dvae_sharp:
-            self._fill_dvae_sharp_defaults()
+        codebase = self.codebase_spec
+        if codebase.configured_by_struct:
+            self._fill_struct_defaults(codebase)
+        if self.val_stride is None:
+            stride = VALIDATION_STRIDE.get(self.dataset) if codebase.val_stride is None else codebase.val_stride
+            object.__setattr__(self, "val_stride", stride)
+        if self.val_iw_samples == 0:
+            object.__setattr__(self, "val_iw_samples", codebase.val_iw_samples)
         if self.beta is None:
             object.__setattr__(self, "beta", self.baseline_spec.beta_for(self.dataset, self.struct))
         if self.prior_ais_temperatures is None:
-            object.__setattr__(self, "prior_ais_temperatures", 1000 if self.is_dvae_sharp else 10000)
+            object.__setattr__(self, "prior_ais_temperatures", codebase.prior_ais_temperatures)
         if self.base_lr is None:
             object.__setattr__(self, "base_lr", 3e-4 if self.is_struct else 3e-3)
         if self.summary_every is None:
             object.__setattr__(self, "summary_every", 1000)
         if self.eval_every is None:
             object.__setattr__(self, "eval_every", default_eval_every(self.num_train_iter))
-        if self.val_stride is None and self.dataset in VALIDATION_STRIDE:
-            object.__setattr__(self, "val_stride", VALIDATION_STRIDE[self.dataset])
 
-    def _fill_dvae_sharp_defaults(self):
-        """DVAE#: --struct fixes L and the latents; validation on every image with 100 IW samples."""
-        struct = self.struct or DEFAULT_STRUCT
-        _check_choice("struct", struct, tuple(STRUCTS))
-        num_groups, units, _ = STRUCTS[struct]
-        for name, value in (("struct", struct), ("num_groups", num_groups), ("num_latents", num_groups * units)):
+    def _fill_struct_defaults(self, codebase):
+        """--struct (default: the code base's) fixes L and the latents."""
+        struct = self.struct or codebase.default_struct
+        _check_choice("struct", struct, tuple(codebase.structs))
+        shape = codebase.structs[struct]
+        for name, value in (("struct", struct), ("num_groups", shape.num_groups),
+                            ("num_latents", shape.num_groups * shape.units_per_group)):
             object.__setattr__(self, name, value)
-        if self.val_stride is None:
-            object.__setattr__(self, "val_stride", 1)
-        if self.val_iw_samples == 0:
-            object.__setattr__(self, "val_iw_samples", 100)
 
     @property
-    def is_dvae_sharp(self):
-        return self.codebase == DVAE_SHARP
+    def codebase_spec(self):
+        """The CodebaseSpec of --codebase: every way the two legacy code bases differ."""
+        return CODEBASES[self.codebase]
 
     @property
     def is_struct(self):
@@ -157,43 +154,50 @@ class Config:
 
         DVAE##: 1 for the struct experiment, 2 otherwise; DVAE#: 0 for 1-layer-lin, 2 otherwise.
         """
-        if self.is_dvae_sharp:
-            return STRUCTS[self.struct][2]
-        return 1 if self.is_struct else 2
+        codebase = self.codebase_spec
+        if codebase.configured_by_struct:
+            return codebase.structs[self.struct].hidden_layers
+        return codebase.hidden_layers_by_experiment[self.experiment]
 
     @property
     def encoder_context_hidden(self):
         """Hidden widths of the shared context net of a directed posterior (DVAE#: none, x - m itself)."""
-        return [] if self.is_dvae_sharp else [self.num_hidden_units] * self.num_hidden_layers
+        return [] if self.codebase_spec.encoder_hidden_in_group_nets else self._encoder_hidden
 
     @property
     def encoder_group_hidden(self):
         """Hidden widths of each group's net (DVAE##: none, a linear layer on [c(x), zeta_<i])."""
-        return [self.num_hidden_units] * self.num_hidden_layers if self.is_dvae_sharp else []
+        return self._encoder_hidden if self.codebase_spec.encoder_hidden_in_group_nets else []
+
+    @property
+    def _encoder_hidden(self):
+        return [self.num_hidden_units] * self.num_hidden_layers
 
     @property
     def bn_momentum(self):
-        return 0.8 if self.is_dvae_sharp else 0.99
+        return self.codebase_spec.bn_momentum
 
     @property
     def run_dir(self):
         """Legacy layout: DVAE## <log_dir>/<dataset>/<experiment>/<num_latents>/<baseline>/<L>/<k>, DVAE#
         <log_dir>/<dataset>/<struct>/<baseline>/<k>; the last level is <k>-<run_suffix> with a suffix."""
         last = f"{self.k}-{self.run_suffix}" if self.run_suffix else str(self.k)
-        if self.is_dvae_sharp:
-            return os.path.join(self.log_dir, self.dataset, self.struct, self.baseline, last)
-        return os.path.join(self.log_dir, self.dataset, self.experiment, str(self.num_latents),
-                            self.baseline, str(self.num_groups), last)
+        return os.path.join(self.log_dir, self.dataset, *self.codebase_spec.run_dir_parts(self), last)
 
     def validate(self):
         """Raises ValueError naming the first invalid field and its valid values."""
         _check_choice("dataset", self.dataset, DATASETS)
         if self.input_size != 784:
             raise ValueError(f"--input_size={self.input_size} is invalid; valid values: 784 (28x28 images)")
-        if self.is_dvae_sharp and self.is_struct:
-            raise ValueError("--experiment=struct is a DVAE## experiment; the DVAE# code base trains --experiment=vae")
-        if not self.is_dvae_sharp and self.struct is not None:
-            raise ValueError(f"--struct={self.struct} belongs to the DVAE# code base; use --codebase={DVAE_SHARP}")
+        codebase = self.codebase_spec
+        if self.experiment not in codebase.experiments:
+            owners = " and ".join(c.label for c in CODEBASES.values() if self.experiment in c.experiments)
+            raise ValueError(f"--experiment={self.experiment} is a {owners} experiment; the {codebase.label} code base "
+                             f"trains --experiment={', '.join(codebase.experiments)}")
+        if self.struct is not None and not codebase.configured_by_struct:
+            owner = next(c for c in CODEBASES.values() if c.configured_by_struct)
+            raise ValueError(f"--struct={self.struct} belongs to the {owner.label} code base; use "
+                             f"--codebase={owner.name}")
         _check_choice("L", self.num_groups, NUM_GROUPS)
         _check_choice("prior_sampler", self.prior_sampler, PRIOR_SAMPLERS)
         _check_choice("gi_scale_gradient", self.gi_scale_gradient, SCALE_GRADIENTS)

@@ -9,8 +9,8 @@ from absl import flags, logging
 from dvae_tf2 import config as config_lib
 from dvae_tf2.baselines import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, codebases_of
 from flags import dvae_sharp, dvae_sharpsharp, shared
-from dvae_tf2.data.datasets import DATASETS
-from dvae_tf2.distributions.gaussian_integral import SCALE_GRADIENTS
+from dvae_tf2.data.catalog import DATASETS
+from dvae_tf2.distributions.options import SCALE_GRADIENTS
 
 FLAGS = flags.FLAGS
 
@@ -26,7 +26,7 @@ def define_flags(flag_values=FLAGS):
     dvae_sharpsharp.define(flag_values)
     dvae_sharp.define(flag_values)
     # New flags.
-    flags.DEFINE_enum("codebase", "auto", ("auto",) + CODEBASES,
+    flags.DEFINE_enum("codebase", "auto", ("auto",) + tuple(CODEBASES),
                       "Which legacy code base's model and protocol a command means: dvae_sharpsharp (DVAE##) or "
                       "dvae_sharp (DVAE#). auto: from the flags given (--struct, --train_batchsize, "
                       "--eval_batchsize, --input_size: DVAE#; --L, --experiment, --num_latents: DVAE##), else from "

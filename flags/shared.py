@@ -2,7 +2,7 @@
 from absl import flags
 
 from dvae_tf2.baselines import all_baseline_names
-from dvae_tf2.data.datasets import DATASETS
+from dvae_tf2.data.catalog import DATASETS
 
 
 def define(flag_values):

@@ -12,6 +12,7 @@ import tensorflow as tf
 from scipy import special, stats
 
 from dvae_tf2 import config as config_lib
+from dvae_tf2.codebases import Struct
 from dvae_tf2.config import Config
 from dvae_tf2.model.dvae import DVAE
 from dvae_tf2.samplers.pcd import SamplerOutput
@@ -23,7 +24,7 @@ ROWS_PER_IMAGE = 2000
 
 @pytest.fixture
 def model(monkeypatch, shared_data_dir):
-    monkeypatch.setitem(config_lib.STRUCTS, "1-layer-lin", (1, UNITS, 0))
+    monkeypatch.setitem(config_lib.STRUCTS, "1-layer-lin", Struct(1, UNITS, 0))
     config = Config(codebase="dvae_sharp", struct="1-layer-lin", baseline="dvaes_gi", data_dir=shared_data_dir,
                     beta=5.0, num_hidden_units=8, jit_compile=False, seed=3).validate()
     images = four_test_images(shared_data_dir, stride=2500)

@@ -1,13 +1,15 @@
 """The baseline registry: code base -> name -> BaselineSpec.
 
 A new baseline is one module (in `sharpsharp/` for the DVAE## code base, `sharp/` for DVAE#) and
-one line here. `dvaes_power` exists in both code bases, built differently.
+one line here. `dvaes_power` exists in both code bases, built differently. Each module imports the layers it
+builds inside its builders, so the registry (read by the configuration and the flags) loads no TensorFlow.
 """
 from dvae_tf2.baselines.sharp import (dvae_spike_exp, dvaepp_exp, dvaepp_power, dvaes_exp, dvaes_gauss, dvaes_gi,
                                       dvaes_unexp)
 from dvae_tf2.baselines.sharp import dvaes_power as sharp_dvaes_power
 from dvae_tf2.baselines.sharpsharp import dvaes_power, gsm_relax, pwl_relax, rbm_post
-from dvae_tf2.baselines.spec import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP, BaselineSpec
+from dvae_tf2.baselines.spec import BaselineSpec
+from dvae_tf2.codebases import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP
 
 BASELINES = {
     DVAE_SHARPSHARP: {spec.name: spec for spec in (

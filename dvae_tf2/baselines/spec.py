@@ -1,14 +1,12 @@
-"""What the registry knows about a baseline, and the builders most baselines share."""
+"""What the registry knows about a baseline, and the builders most baselines share.
+
+The registry imports no TensorFlow: the configuration and the flags read it without starting TensorFlow, so the
+builders import the layers they build when called.
+"""
 import dataclasses
 import typing
 
-from dvae_tf2.runtime import random_streams
-from dvae_tf2.posteriors import HierarchicalPosterior
-from dvae_tf2.priors import RBMPrior
-
-DVAE_SHARPSHARP = "dvae_sharpsharp"   # DVAE## (QuadrantAI/dvaess): --L, --experiment, --num_latents
-DVAE_SHARP = "dvae_sharp"             # DVAE# (QuadrantAI/dvae): --struct
-CODEBASES = (DVAE_SHARPSHARP, DVAE_SHARP)
+from dvae_tf2.codebases import DVAE_SHARP, DVAE_SHARPSHARP
 
 # How k > 1 samples per example are used in training.
 IW_DREG = "dreg"       # importance-weighted bound, encoder by the annealed doubly reparameterised gradient
@@ -19,19 +17,23 @@ NO_IW = "mean"         # the ELBO averaged over the k samples (DVAE, DVAE++)
 def directed_posterior(spec, config, training_size, seed):
     """The hierarchical posterior of the run's code base, with the baseline's relaxation."""
     del training_size
+    from dvae_tf2.posteriors import HierarchicalPosterior
     return HierarchicalPosterior(config.num_groups, config.num_latents_per_group, config.encoder_context_hidden,
                                  config.encoder_group_hidden, spec.relaxation(config), seed,
                                  bn_momentum=config.bn_momentum, weight_decay=config.weight_decay)
 
 
-def rbm_prior(spec, config, prior_class=RBMPrior, **kwargs):
-    """The RBM prior over the two halves of the latents, with the configured training sampler; W is decayed."""
+def rbm_prior(spec, config, prior_class=None, **kwargs):
+    """The RBM prior (prior_class, default RBMPrior) over the two halves of the latents, with the configured training
+    sampler; W is decayed."""
     del spec
-    return prior_class(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
-                       num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
-                       old_sweep_fraction=config.prior_old_sweep_fraction,
-                       seed=random_streams.run_streams(config.seed).prior_sampler,
-                       weight_decay=config.weight_decay, **kwargs)
+    from dvae_tf2.priors import RBMPrior
+    from dvae_tf2.runtime import random_streams
+    return (prior_class or RBMPrior)(config.num_vars1, config.num_vars2, sampler=config.prior_sampler,
+                                     num_samples=config.num_prior_samples, num_sweeps=config.num_prior_sweeps,
+                                     old_sweep_fraction=config.prior_old_sweep_fraction,
+                                     seed=random_streams.run_streams(config.seed).prior_sampler,
+                                     weight_decay=config.weight_decay, **kwargs)
 
 
 def no_check(config):

@@ -23,9 +23,9 @@ import scipy.io
 import tensorflow as tf
 from absl import logging
 
+from dvae_tf2.data.catalog import DATASETS
 from dvae_tf2.runtime import atomic_io, random_streams
 
-DATASETS = ("binarized_mnist", "omniglot")
 NUM_PIXELS = 784
 MNIST_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/binarized_mnist_{split}.amat"
 MNIST_SPLITS = ("train", "valid", "test")
@@ -36,9 +36,6 @@ OMNIGLOT_NUM_VALID = 1345
 # Legacy: the validation and the test images are each binarized once by numpy's legacy generator
 # freshly seeded with 1, so both splits are compared against the start of the same uniform stream.
 _OMNIGLOT_BINARIZATION_SEED = 1
-# Validation during training uses every n-th validation image: the legacy code subsamples MNIST's
-# 10,000 (valid[::10]) and validates OMNIGLOT on all 1345.
-VALIDATION_STRIDE = {"binarized_mnist": 10, "omniglot": 1}
 _DOWNLOAD_TIMEOUT_S = 60
 
 

@@ -5,15 +5,24 @@ Bernoulli logits l (q = sigmoid(l)): a reparameterised `sample(sample_shape, see
 seeds, `cdf`, `log_prob` where a density exists, and the objective's two log q terms. Training draws
 its noise from the project's random source with `sample_from_rng(rng)` (see `base.py`).
 The smoothings r(zeta | 0) of the overlapping mixtures are distributions too.
-"""
-from dvae_tf2.distributions.concrete import ConcreteRelaxedBernoulli
-from dvae_tf2.distributions.exponential_smoothing import ExponentialSmoothing, UniformExponentialSmoothing
-from dvae_tf2.distributions.gaussian_integral import ShiftedGaussianMixture
-from dvae_tf2.distributions.gaussian_smoothing import GaussianSmoothing
-from dvae_tf2.distributions.overlapping import OverlappingMixture, PowerFunctionSmoothing, Smoothing
-from dvae_tf2.distributions.pwl import PWLRelaxedBernoulli
-from dvae_tf2.distributions.spike_exp import SpikeAndExponential
 
-__all__ = ["ConcreteRelaxedBernoulli", "ExponentialSmoothing", "GaussianSmoothing", "OverlappingMixture",
-           "PWLRelaxedBernoulli", "PowerFunctionSmoothing", "ShiftedGaussianMixture", "Smoothing",
-           "SpikeAndExponential", "UniformExponentialSmoothing"]
+The classes are imported on first use, so that the plain options (`options.py`) are read without TensorFlow.
+"""
+from dvae_tf2.runtime.lazy_exports import lazy_exports
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "ConcreteRelaxedBernoulli": "dvae_tf2.distributions.concrete",
+    "ExponentialSmoothing": "dvae_tf2.distributions.exponential_smoothing",
+    "UniformExponentialSmoothing": "dvae_tf2.distributions.exponential_smoothing",
+    "ShiftedGaussianMixture": "dvae_tf2.distributions.gaussian_integral",
+    "GaussianSmoothing": "dvae_tf2.distributions.gaussian_smoothing",
+    "OverlappingMixture": "dvae_tf2.distributions.overlapping",
+    "PowerFunctionSmoothing": "dvae_tf2.distributions.overlapping",
+    "Smoothing": "dvae_tf2.distributions.overlapping",
+    "PWLRelaxedBernoulli": "dvae_tf2.distributions.pwl",
+    "SpikeAndExponential": "dvae_tf2.distributions.spike_exp",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

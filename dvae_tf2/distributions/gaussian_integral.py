@@ -10,16 +10,13 @@ from tensorflow_probability.python.internal import dtype_util, tensor_util
 
 from dvae_tf2.distributions.base import (NORMAL, UNIFORM, RelaxedBernoulliDistribution, positive_assertions,
                                          positive_parameter)
+from dvae_tf2.distributions.options import EXACT_SCALE_GRADIENT, LEGACY_SCALE_GRADIENT, SCALE_GRADIENTS
 
 tfd = tfp.distributions
 
 _PROB_CEILING = 1.0 - 1e-4  # legacy clip of q inside log(1 - q)
 SHIFT_RANGE = 0.5  # delta = SHIFT_RANGE (sigmoid(l_delta) - 0.5), so |delta| < 0.25
 SCALE_SLOPE, SCALE_FLOOR = 0.2, 0.05  # s = |SCALE_SLOPE v| + SCALE_FLOOR, so s = 0.25 at v = 1
-# d zeta / d s: "legacy" centres the components at 0 and 1 (the DVAE# code; off by delta / s), "exact" at delta
-# and 1 + delta (the implicit derivative of F).
-LEGACY_SCALE_GRADIENT, EXACT_SCALE_GRADIENT = "legacy", "exact"
-SCALE_GRADIENTS = (LEGACY_SCALE_GRADIENT, EXACT_SCALE_GRADIENT)
 
 
 def shift_from_logits(shift_logits):

@@ -13,8 +13,7 @@ from tensorflow_probability.python.internal import dtype_util
 
 from dvae_tf2.distributions.base import (UNIFORM, NoiseDrivenDistribution, RelaxedBernoulliDistribution,
                                          check_positive_float)
-
-STOPPED_MIXTURE, MIXTURE, BERNOULLI = "stopped_mixture", "mixture", "bernoulli"   # objective_terms
+from dvae_tf2.distributions.options import BERNOULLI, MIXTURE, STOPPED_MIXTURE
 
 # The legacy power-function density and CDF are evaluated at zeta + 1e-7: zeta = u^beta
 # underflows to 0 in float32, where the density would be infinite.

@@ -11,7 +11,7 @@ import os
 import keras
 import tensorflow as tf
 
-STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
+from dvae_tf2.runtime.strategy_names import STRATEGIES
 
 
 def split_cpu(num_devices):

@@ -14,7 +14,7 @@ import typing
 
 from dvae_tf2.baselines import BASELINES, DVAE_SHARP, DVAE_SHARPSHARP
 from dvae_tf2.config import EXPERIMENTS, STRUCTS
-from dvae_tf2.data.datasets import DATASETS
+from dvae_tf2.data.catalog import DATASETS
 from dvae_tf2.training import event_files
 
 FINISHED, UNFINISHED, UNREADABLE = "finished", "unfinished", "unreadable"

@@ -212,7 +212,7 @@ class Trainer:
         logging.info("step %d: val -ELBO %.3f, val NLL %.3f (%d images x %d samples, %.0f s)", step,
                      result.neg_elbo, result.neg_ll, result.num_images, result.num_samples, result.seconds)
         self.summaries.evaluation("val", result, step)
-        if self.config.is_dvae_sharp:   # the DVAE# protocol follows the test NLL at every evaluation too
+        if self.config.codebase_spec.test_nll_every_validation:   # the DVAE# protocol follows the test NLL too
             test = self.evaluate(self.test_images(), self.config.validation_iw_samples, "periodic test")
             logging.info("step %d: test -ELBO %.3f, test NLL %.3f (%d images x %d samples)", step, test.neg_elbo,
                          test.neg_ll, test.num_images, test.num_samples)

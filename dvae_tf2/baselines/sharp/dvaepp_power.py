@@ -1,7 +1,6 @@
 """dvaepp_power: DVAE++ power-function smoothing, overlapping cross-entropy KL (DVAE# code base)."""
 from dvae_tf2.baselines.sharp.common import cross_entropy_prior_baseline
-from dvae_tf2.distributions import PowerFunctionSmoothing
 
 SPEC = cross_entropy_prior_baseline(
     "dvaepp_power", "DVAE++ power-function smoothing, overlapping cross-entropy KL",
-    PowerFunctionSmoothing)
+    "PowerFunctionSmoothing")

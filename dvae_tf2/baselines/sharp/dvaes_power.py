@@ -1,7 +1,6 @@
 """dvaes_power: DVAE# power-function smoothing, mean-field marginal RBM prior (DVAE# code base)."""
 from dvae_tf2.baselines.sharp.common import marginal_prior_baseline
-from dvae_tf2.distributions import PowerFunctionSmoothing
 
 SPEC = marginal_prior_baseline(
     "dvaes_power", "DVAE# power-function smoothing, mean-field marginal RBM prior",
-    PowerFunctionSmoothing)
+    "PowerFunctionSmoothing")

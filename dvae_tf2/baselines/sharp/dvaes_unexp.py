@@ -1,7 +1,6 @@
 """dvaes_unexp: DVAE# uniform+exponential smoothing, mean-field marginal RBM prior (DVAE# code base)."""
 from dvae_tf2.baselines.sharp.common import marginal_prior_baseline
-from dvae_tf2.distributions import UniformExponentialSmoothing
 
 SPEC = marginal_prior_baseline(
     "dvaes_unexp", "DVAE# uniform+exponential smoothing, mean-field marginal RBM prior",
-    UniformExponentialSmoothing)
+    "UniformExponentialSmoothing")

@@ -4,17 +4,19 @@ In the DVAE## code base: the shared-context directed posterior, beta = 30 on bot
 """
 import functools
 
+from dvae_tf2 import distributions
 from dvae_tf2.baselines.spec import BaselineSpec, rbm_prior
-from dvae_tf2.distributions import OverlappingMixture, PowerFunctionSmoothing
-from dvae_tf2.priors import MarginalRBMPrior
 
 
 def _relaxation(config):
-    return functools.partial(OverlappingMixture, smoothing=PowerFunctionSmoothing(config.beta))
+    return functools.partial(distributions.OverlappingMixture,
+                             smoothing=distributions.PowerFunctionSmoothing(config.beta))
 
 
 def _prior(spec, config):
-    return rbm_prior(spec, config, prior_class=MarginalRBMPrior, smoothing=PowerFunctionSmoothing(config.beta))
+    from dvae_tf2.priors import MarginalRBMPrior
+    return rbm_prior(spec, config, prior_class=MarginalRBMPrior,
+                     smoothing=distributions.PowerFunctionSmoothing(config.beta))
 
 
 SPEC = BaselineSpec(
@@ -23,4 +25,4 @@ SPEC = BaselineSpec(
     default_beta={"binarized_mnist": 30.0, "omniglot": 30.0},
     relaxation=_relaxation,
     make_prior=_prior,
-    smoothing_parameters=lambda config: PowerFunctionSmoothing(config.beta).summary_parameters())
+    smoothing_parameters=lambda config: distributions.PowerFunctionSmoothing(config.beta).summary_parameters())
