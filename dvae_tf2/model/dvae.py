@@ -184,8 +184,7 @@ class DVAE(keras.Model):
             kl = draw.log_q                       # the entropy term, weighted by lambda
             log_w = -cost
         else:
-            log_p = self.prior.training_log_prob(draw.zeta, log_z)
-            kl = self.prior.kl(draw, log_z, log_p)
+            log_p, kl = self.prior.training_terms(draw, log_z)
             log_w = coeff * (log_p - draw.log_q) - cost
 
         if not cfg.use_iw:   # k = 1, or the k samples' ELBOs averaged (DVAE, DVAE++)

@@ -197,7 +197,8 @@ class Trainer:
         """Restarts are for population annealing: PCD chains persist for the whole run (as the legacy PCD)."""
         cfg = self.config
         every = cfg.prior_reanneal_every
-        return bool(every) and step > 0 and step % every == 0 and not cfg.is_struct and cfg.prior_sampler == "pa"
+        return (bool(every) and step > 0 and step % every == 0 and not cfg.is_struct
+                and self.model.prior.sampler.restarts_by_annealing)
 
     def reanneal_prior_sampler(self, step):
         """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
