@@ -1,6 +1,8 @@
 """The written contracts (posteriors.Posterior, priors.Prior, samplers.TrainingSampler): every registered baseline's
 posterior and prior and every training sampler implement them, and what they return has the stated shapes and
 meaning."""
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,9 +23,10 @@ def _config(codebase, baseline):
     extra = ({"struct": "2-layer-nonlin"} if codebase == baselines.DVAE_SHARP
              else {"num_groups": 1 if baseline == "rbm_post" else 2})
     return Config(codebase=codebase, baseline=baseline, num_latents=8, num_hidden_units=6, num_prior_samples=10,
-                  num_prior_sweeps=2, k=K, **extra).validate()
+                  num_prior_sweeps=2, num_gibbs_sweeps=2, posterior_ais_temperatures=20, k=K, **extra).validate()
 
 
+@functools.lru_cache(maxsize=None)   # built once per baseline for the tests below
 def _parts(codebase, baseline):
     config = _config(codebase, baseline)
     posterior = config.baseline_spec.posterior(config, TRAINING_SIZE, seed=1)
