@@ -89,13 +89,11 @@ class RBMPrior(keras.layers.Layer, Prior):
         `log_z` is the training surrogate (`log_z_surrogate`)."""
         return -self.energy(zeta) - log_z
 
-    def cross_entropy(self, draw, log_z):
-        """-E_q[log p(z)] of a TrainingDraw: E at its Rao-Blackwellised point plus log Z. -> [N*k]."""
-        return self.energy(draw.rb_point) + log_z
-
     def training_terms(self, draw, log_z):
-        """log p at the samples; KL = `cross_entropy` + the draw's -H(q) term."""
-        return PriorTerms(self.training_log_prob(draw.zeta, log_z), self.cross_entropy(draw, log_z) + draw.neg_entropy)
+        """log p at the samples; KL = the cross-entropy -E_q[log p(z)], E at the Rao-Blackwellised point plus log Z,
+        plus the draw's -H(q) term."""
+        cross_entropy = self.energy(draw.rb_point) + log_z
+        return PriorTerms(self.training_log_prob(draw.zeta, log_z), cross_entropy + draw.neg_entropy)
 
     def sample_for_training(self):
         return self.sampler.sample(tf.nest.map_structure(tf.stop_gradient, self.params()))
@@ -143,10 +141,6 @@ class RBMPrior(keras.layers.Layer, Prior):
 class SampledMarginalPrior(RBMPrior):
     """An RBM prior with its own training marginal log p(zeta) over relaxed zeta (DVAE# KL forms): the KL's
     cross-entropy is -log p(zeta) at the draw's samples, without Rao-Blackwellisation."""
-
-    def cross_entropy(self, draw, log_z):
-        """-log p(zeta) at the draw's samples. -> [N*k]."""
-        return -self.training_log_prob(draw.zeta, log_z)
 
     def training_terms(self, draw, log_z):
         """The marginal log p(zeta), computed once, gives both terms: KL = -log p(zeta) - H(q)."""
