@@ -2,6 +2,7 @@
 posterior and prior and every training sampler implement them, and what they return has the stated shapes and
 meaning."""
 import functools
+import types
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from dvae_tf2.priors import Prior, PriorTerms, RBMPrior
 from dvae_tf2.priors.rbm_prior import SampledMarginalPrior
 from dvae_tf2.samplers import (TRAINING_SAMPLERS, Population, SamplerOutput, SamplerSettings, TrainingSampler,
                                training_sampler)
+from dvae_tf2.training import Trainer
 
 CASES = [(codebase, name) for codebase in baselines.CODEBASES for name in baselines.BASELINES[codebase]]
 N, K, TRAINING_SIZE = 3, 2, 5
@@ -138,3 +140,12 @@ def test_population_annealing_restarts_and_takes_the_old_sweep_fraction():
 def test_an_unknown_sampler_name_is_refused_with_the_valid_names():
     with pytest.raises(ValueError, match="unknown training sampler 'gibbs'; valid names: pa, pcd, pt"):
         training_sampler("gibbs", SamplerSettings(3, 4))
+
+
+@pytest.mark.parametrize("restarts", [True, False])
+def test_the_trainer_asks_the_sampler_not_its_name_whether_to_restart(restarts):
+    # The configured name says the opposite of the sampler: the sampler decides.
+    config = Config(prior_sampler="pcd" if restarts else "pa", prior_reanneal_every=2).validate()
+    prior = types.SimpleNamespace(sampler=types.SimpleNamespace(restarts_by_annealing=restarts))
+    trainer = types.SimpleNamespace(config=config, model=types.SimpleNamespace(prior=prior))
+    assert [step for step in range(7) if Trainer._reanneal_due(trainer, step)] == ([2, 4, 6] if restarts else [])
