@@ -15,7 +15,7 @@ from dvae_tf2 import config as config_lib
 from dvae_tf2.codebases import Struct
 from dvae_tf2.config import Config
 from dvae_tf2.model.dvae import DVAE
-from dvae_tf2.samplers.pcd import SamplerOutput
+from dvae_tf2.samplers import SamplerOutput
 from tests.tiny_models import all_states, four_test_images
 
 UNITS = 12

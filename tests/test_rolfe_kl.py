@@ -44,7 +44,10 @@ def test_earlier_groups_enter_as_the_binary_states_of_their_samples():
     states = tf.constant([[0.0, 1.0]] + [[0.0, 0.0]])[:1]
     expected = rolfe_kl_surrogate(prior.params(), 2, logits,
                                   tf.concat([states, tf.sigmoid(logits[:, 2:])], axis=-1), tf.constant(0.0))
-    np.testing.assert_allclose(prior.kl(draw, tf.constant(0.0)).numpy(), expected.numpy(), rtol=1e-6)
+    terms = prior.training_terms(draw, tf.constant(0.0))
+    np.testing.assert_allclose(terms.kl.numpy(), expected.numpy(), rtol=1e-6)
+    # The importance weights' log p(zeta) is the plain RBM's, at the samples.
+    np.testing.assert_allclose(terms.log_prob.numpy(), -prior.energy(zeta).numpy(), rtol=1e-6)
 
 
 # A 3 + 3 RBM whose six latents form three groups of two: [z1_0, z1_1], [z1_2, z2_0] (both halves), [z2_1, z2_2].

@@ -136,7 +136,7 @@ def test_imported_model_computes_the_legacy_networks_and_prior(tmp_path, inputs,
             logits = _feed_forward(arrays, f"lay0_enc_{i}", np.concatenate([context] + samples, axis=1))
             expected.append(logits)
             samples.append((logits > 0).astype(np.float64))
-        ours, _, _ = model.encoder._ancestral_pass(
+        ours, _, _ = model.encoder.ancestral_pass(
             centered.astype(np.float32), 1, lambda output, i: (tf.cast(output > 0, tf.float32), None), False)
         for group, theirs in zip(ours, expected):
             np.testing.assert_allclose(group.numpy(), theirs, rtol=2e-4, atol=2e-4)

@@ -234,8 +234,7 @@ class DVAE(keras.Model):
         if prior_samples is None:
             prior_samples = self.sample_prior_for_training()
         log_z = self.prior.log_z_surrogate(prior_samples)
-        log_p = self.prior.training_log_prob(draw.zeta, log_z)
-        kl = self.prior.kl(draw, log_z, log_p)
+        log_p, kl = self.prior.training_terms(draw, log_z)
         kept = tf.concat([prior_samples.z1[0], prior_samples.z2[0]], axis=-1)[:GENERATED_SAMPLES]
         return LatentTerms(kl=kl, log_weights=coeff * (log_p - draw.log_q), log_z=log_z,
                            sampler_ess=prior_samples.ess, prior_samples=kept)

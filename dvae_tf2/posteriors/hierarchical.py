@@ -5,7 +5,7 @@ import tensorflow as tf
 from dvae_tf2.model import objectives
 from dvae_tf2.model.networks import BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import serialization
-from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
+from dvae_tf2.posteriors.base import EvaluationDraw, Posterior, TrainingDraw
 
 
 def bernoulli_sample(logits, rng):
@@ -13,7 +13,7 @@ def bernoulli_sample(logits, rng):
     return tf.cast(rng.uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
 
 
-class HierarchicalPosterior(keras.layers.Layer):
+class HierarchicalPosterior(keras.layers.Layer, Posterior):
     """Directed posterior q(z|x) = prod_i q(z_i | x, zeta_<i) with L groups.
 
     A context c(x) (a tanh/BN network on x - m, or x - m itself when `context_hidden` is empty)
@@ -26,7 +26,7 @@ class HierarchicalPosterior(keras.layers.Layer):
     """
 
     outputs_per_unit = 1   # numbers each group net emits per latent unit (its logits)
-    undirected = False     # see posteriors.draws
+    undirected = False
 
     def __init__(self, num_groups, units_per_group, context_hidden, group_hidden, relaxation, seed,
                  bn_momentum=BN_MOMENTUM, weight_decay=0.0, name="hierarchical_posterior", **kwargs):
@@ -66,16 +66,15 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     @property
     def decay_layer_parts(self):
-        """{"encoder_context": [the shared context] (if it has layers), "encoder": the group nets}: the layers whose
-        regularization losses form each weight-decay part. The legacy DVAE## code counts its context network
-        (pre_proc) in the total weight decay but not in the encoder's."""
+        """"encoder_context": [the shared context] (if it has layers), "encoder": the group nets. The legacy DVAE##
+        code counts its context network (pre_proc) in the total weight decay but not in the encoder's."""
         groups = {"encoder": self.group_layers}
         return {"encoder_context": [self.context], **groups} if self.context.num_hidden_layers else groups
 
     def call(self, x_centered, training=False):
         """Bernoulli logits [N, n] of q(z|x) along the posterior means (a deterministic ancestral pass: each group
         conditioned on the earlier groups' mean sigmoid(logits))."""
-        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda output, _: (tf.sigmoid(self.group_logits(output)),
+        logits, _, _ = self.ancestral_pass(x_centered, 1, lambda output, _: (tf.sigmoid(self.group_logits(output)),
                                                                                None), training)
         return tf.concat(logits, axis=-1)
 
@@ -88,7 +87,7 @@ class HierarchicalPosterior(keras.layers.Layer):
         del group
         return self.relaxation(output)
 
-    def _ancestral_pass(self, x_centered, num_samples, sample_fn, training):
+    def ancestral_pass(self, x_centered, num_samples, sample_fn, training):
         """Per-group logits and samples, rows repeated num_samples times.
 
         sample_fn(output, group) -> (sample, extra). Returns (logits, samples, extras): lists over groups.
@@ -112,7 +111,7 @@ class HierarchicalPosterior(keras.layers.Layer):
 
     def training_draw(self, x_centered, index, num_samples, rng):
         del index  # directed posteriors keep no per-example state
-        logits, zetas, distributions = self._ancestral_pass(
+        logits, zetas, distributions = self.ancestral_pass(
             x_centered, num_samples, lambda output, group: self._relaxed_sample(output, group, rng), True)
         means = [tf.sigmoid(l) for l in logits]
         half = self.num_groups // 2
@@ -127,13 +126,13 @@ class HierarchicalPosterior(keras.layers.Layer):
             logits=tf.concat(logits, axis=-1))
 
     def parameter_summaries(self, x_centered, rng):
-        """Tensors to histogram in TensorBoard: q(z_i = 1 | x, z_<i) along one ancestral sample."""
-        logits, _, _ = self._ancestral_pass(x_centered, 1, lambda output, _: self._bernoulli_sample(output, rng),
+        """q(z_i = 1 | x, z_<i) along one ancestral sample."""
+        logits, _, _ = self.ancestral_pass(x_centered, 1, lambda output, _: self._bernoulli_sample(output, rng),
                                             False)
         return {"posterior/q": tf.sigmoid(tf.concat(logits, axis=-1))}
 
     def evaluation_draw(self, x_centered, num_samples, rng):
-        logits, z, _ = self._ancestral_pass(x_centered, num_samples,
+        logits, z, _ = self.ancestral_pass(x_centered, num_samples,
                                             lambda output, _: self._bernoulli_sample(output, rng), False)
         logits, z = tf.concat(logits, axis=-1), tf.concat(z, axis=-1)
         log_q = objectives.bernoulli_log_prob(logits, z)

@@ -10,7 +10,7 @@ from dvae_tf2.model import rbm
 from dvae_tf2.runtime import distribute, random_streams
 from dvae_tf2.model.networks import BN_EPSILON, BN_MOMENTUM, FeedForward
 from dvae_tf2.distributions import PWLRelaxedBernoulli
-from dvae_tf2.posteriors.draws import EvaluationDraw, TrainingDraw
+from dvae_tf2.posteriors.base import EvaluationDraw, Posterior, TrainingDraw
 from dvae_tf2.samplers import ais, gibbs, kernels
 
 COUPLING_SCALE = 1.5     # J = 1.5 BN(W) / sqrt(n1)
@@ -32,7 +32,7 @@ def stop_gradient_params(params):
     return rbm.RBMParams(*[tf.stop_gradient(p) for p in params])
 
 
-class RBMPosterior(keras.layers.Layer):
+class RBMPosterior(keras.layers.Layer, Posterior):
     """q(z|x) = RBM(b1(x), b2(x), W(x)) with persistent chains per training example.
 
     Training (Algorithm 1): gather the example's k chains, run s hard Gibbs sweeps without
@@ -41,7 +41,7 @@ class RBMPosterior(keras.layers.Layer):
     Evaluation: AIS from the biases-only RBM gives samples and log Z_q per example.
     """
 
-    undirected = True   # see posteriors.draws
+    undirected = True
 
     def __init__(self, num_vars1, num_vars2, num_hidden, num_gibbs_sweeps, num_relaxed_sweeps, ais_temperatures, beta,
                  chains_per_example, training_size, seed, chains_seed, weight_decay=0.0, name="rbm_posterior",
@@ -91,7 +91,7 @@ class RBMPosterior(keras.layers.Layer):
 
     @property
     def decay_layer_parts(self):
-        """{"encoder": [the encoder network]}: the layer whose regularization losses are the encoder's weight decay."""
+        """"encoder": the encoder network (not its coupling batch norm)."""
         return {"encoder": [self.net]}
 
     def call(self, x_centered, training=False):
@@ -131,7 +131,7 @@ class RBMPosterior(keras.layers.Layer):
             log_q=tf.reshape(-self.energy(frozen, zeta), [-1]))
 
     def parameter_summaries(self, x_centered, rng):
-        """Tensors to histogram in TensorBoard: the per-example RBM parameters b1, b2, W."""
+        """The per-example RBM parameters b1, b2, W."""
         del rng
         params = self.params(x_centered, training=False)
         return {"posterior/b1": params.b1, "posterior/b2": params.b2, "posterior/w": params.w}

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from dvae_tf2.distributions import serialization
 from dvae_tf2.model import objectives
+from dvae_tf2.priors.base import PriorTerms
 from dvae_tf2.priors.marginal_rbm import smoothing_fields
 from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
 
@@ -48,6 +49,11 @@ class OverlappingCrossEntropyPrior(RBMPrior):
                 "use_log_ratio": self.use_log_ratio}
 
     def cross_entropy(self, draw, log_z):
+        """`overlapping_cross_entropy` of a TrainingDraw, the log-ratio at its first-half samples. -> [N*k]."""
         zeta1 = draw.zeta[..., :self.num_vars1]
         log_ratio1 = smoothing_fields(self.smoothing, zeta1)[0] if self.use_log_ratio else tf.zeros_like(zeta1)
         return overlapping_cross_entropy(self.params(), self.num_vars1, draw.logits, log_ratio1, log_z)
+
+    def training_terms(self, draw, log_z):
+        """log p at the samples (the plain RBM's); KL = `cross_entropy` + the draw's -H(q) term."""
+        return PriorTerms(self.training_log_prob(draw.zeta, log_z), self.cross_entropy(draw, log_z) + draw.neg_entropy)

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from dvae_tf2.model import rbm
 from dvae_tf2.model.networks import weight_decay_regularizer
-from dvae_tf2.samplers import TRAINING_SAMPLERS, ais, sampler_bias
+from dvae_tf2.priors.base import Prior, PriorTerms
+from dvae_tf2.samplers import SamplerSettings, ais, sampler_bias, training_sampler
 
 
 class LogZRefresh(typing.NamedTuple):
@@ -22,14 +23,14 @@ def split_halves(z, num_vars1):
     return z[..., :num_vars1], z[..., num_vars1:]
 
 
-class RBMPrior(keras.layers.Layer):
+class RBMPrior(keras.layers.Layer, Prior):
     """Zero-initialised RBM prior with a training sampler and an AIS log Z for evaluation.
 
-    Training: `log_z_surrogate(samples)` has the sampler's running log Z as value and the
-    model-sample estimate E_p[-dE/dtheta] as gradient. Evaluation: `log_z` holds the last
-    AIS estimate (`refresh_log_z`). `call(z)` is the energy E(z). Its weights depend only on its settings:
-    it builds them on construction. W carries the weight decay weight_decay * 0.5 ||W||^2 as a Keras
-    regularizer (`losses`); the biases none.
+    Its KL form is the plain one: log p(zeta) = -E(zeta) - log Z at the samples, the cross-entropy E + log Z at
+    the draw's Rao-Blackwellised point. `call(z)` is the energy E(z). Its weights depend only on its settings: it
+    builds them on construction. W carries the weight decay weight_decay * 0.5 ||W||^2 as a Keras regularizer
+    (`losses`); the biases none. `sampler` names a TRAINING_SAMPLERS entry, built from the other settings
+    (num_samples chains).
     """
 
     def __init__(self, num_vars1, num_vars2, sampler="pa", num_samples=1000, num_sweeps=40, seed=0,
@@ -39,9 +40,9 @@ class RBMPrior(keras.layers.Layer):
         self.sampler_settings = {"sampler": sampler, "num_samples": num_samples, "num_sweeps": num_sweeps,
                                  "seed": seed, "old_sweep_fraction": old_sweep_fraction}
         self.weight_decay = weight_decay
-        options = {"old_sweep_fraction": old_sweep_fraction} if sampler == "pa" else {}
-        self.sampler = TRAINING_SAMPLERS[sampler](num_vars1, num_vars2, num_chains=num_samples,
-                                                  num_sweeps=num_sweeps, seed=seed, **options)
+        self.sampler = training_sampler(sampler, SamplerSettings(num_vars1, num_vars2, num_chains=num_samples,
+                                                                 num_sweeps=num_sweeps, seed=seed,
+                                                                 old_sweep_fraction=old_sweep_fraction))
         self.build()
 
     def build(self, input_shape=None):
@@ -73,11 +74,9 @@ class RBMPrior(keras.layers.Layer):
         return [self.b1, self.b2, self.w]
 
     def params(self):
-        """RBMParams with a batch axis of one."""
         return rbm.RBMParams(self.b1[None], self.b2[None], self.w[None])
 
     def energy(self, z):
-        """E(z) for z [..., n] (binary or relaxed) -> [...]."""
         z1, z2 = split_halves(z, self.num_vars1)
         shape = tf.shape(z)[:-1]
         e = rbm.energy(self.params(), tf.reshape(z1, [1, -1, self.num_vars1]),
@@ -90,24 +89,16 @@ class RBMPrior(keras.layers.Layer):
         `log_z` is the training surrogate (`log_z_surrogate`)."""
         return -self.energy(zeta) - log_z
 
-    def cross_entropy(self, draw, log_z):
-        """-E_q[log p(z)] of a TrainingDraw: E at its Rao-Blackwellised point plus log Z. -> [N*k]."""
-        return self.energy(draw.rb_point) + log_z
-
-    def kl(self, draw, log_z, log_prob=None):
-        """Training KL(q || p) of a TrainingDraw: cross-entropy plus the draw's -H(q) term. -> [N*k].
-
-        log_prob: `training_log_prob(draw.zeta, log_z)` if the caller has it (a prior whose cross-entropy is
-        taken at the samples then does not compute it again)."""
-        del log_prob   # the cross-entropy is taken at the Rao-Blackwellised point
-        return self.cross_entropy(draw, log_z) + draw.neg_entropy
+    def training_terms(self, draw, log_z):
+        """log p at the samples; KL = the cross-entropy -E_q[log p(z)], E at the Rao-Blackwellised point plus log Z,
+        plus the draw's -H(q) term."""
+        cross_entropy = self.energy(draw.rb_point) + log_z
+        return PriorTerms(self.training_log_prob(draw.zeta, log_z), cross_entropy + draw.neg_entropy)
 
     def sample_for_training(self):
-        """One step of the training sampler at the current parameters (SamplerOutput)."""
         return self.sampler.sample(tf.nest.map_structure(tf.stop_gradient, self.params()))
 
     def log_z_surrogate(self, samples):
-        """Scalar whose value is the sampler's log Z and whose gradient is E_p[-dE/dtheta]."""
         neg_energy = -tf.reduce_mean(rbm.energy(self.params(), samples.z1, samples.z2))
         running = tf.where(tf.math.is_finite(samples.log_z), samples.log_z, self.log_z)
         return tf.stop_gradient(running) + neg_energy - tf.stop_gradient(neg_energy)
@@ -126,12 +117,10 @@ class RBMPrior(keras.layers.Layer):
             population.log_z, reference.log_z[0], posterior_cross)
 
     def refresh_log_z(self, num_chains, num_temperatures, rng, posterior_cross=None):
-        """Runs AIS from the uniform distribution and stores log Z; returns a LogZRefresh.
-
-        The training sampler is first measured against the AIS states (`sampler_bias`), then its
-        running log Z is re-anchored to the AIS value, which bounds what the per-step estimate
-        accumulates between evaluations (its finite-population error and any mode its sweeps
-        cannot follow). Only the value is anchored; the log Z gradient comes from the samples.
+        """AIS runs from the uniform distribution. The training sampler is first measured against the AIS states
+        (`sampler_bias`), then re-anchored, which bounds what its per-step estimate accumulates between
+        evaluations (its finite-population error and any mode its sweeps cannot follow). Only the value is
+        anchored; the log Z gradient comes from the samples.
         """
         result = ais.annealed_log_z(self.params(), num_chains, num_temperatures, rng)
         bias = self.sampler_bias(result, posterior_cross)
@@ -141,11 +130,10 @@ class RBMPrior(keras.layers.Layer):
         return LogZRefresh(result, bias)
 
     def reanneal(self, num_temperatures, rng):
-        """Restarts the population-annealing training sampler from an annealing run: population annealing from the
-        uniform distribution to the current prior with the sampler's own number of chains; its final population and
-        log Z replace the sampler's. Returns the AISResult. (PCD chains are never restarted.)"""
+        """Population annealing from the uniform distribution to the current prior with the sampler's own number
+        of chains; its final population and log Z replace the sampler's (`reseed`)."""
         params = self.params()
-        result = ais.annealed_log_z(params, self.sampler.z1.shape[1], num_temperatures, rng, method="pa")
+        result = ais.annealed_log_z(params, self.sampler.num_chains, num_temperatures, rng, method="pa")
         self.sampler.reseed(params, result.z1, result.log_weights, result.log_z[0])
         return result
 
@@ -154,11 +142,7 @@ class SampledMarginalPrior(RBMPrior):
     """An RBM prior with its own training marginal log p(zeta) over relaxed zeta (DVAE# KL forms): the KL's
     cross-entropy is -log p(zeta) at the draw's samples, without Rao-Blackwellisation."""
 
-    def cross_entropy(self, draw, log_z):
-        """-log p(zeta) at the draw's samples. -> [N*k]."""
-        return -self.training_log_prob(draw.zeta, log_z)
-
-    def kl(self, draw, log_z, log_prob=None):
-        if log_prob is None:
-            return super().kl(draw, log_z)
-        return -log_prob + draw.neg_entropy
+    def training_terms(self, draw, log_z):
+        """The marginal log p(zeta), computed once, gives both terms: KL = -log p(zeta) - H(q)."""
+        log_prob = self.training_log_prob(draw.zeta, log_z)
+        return PriorTerms(log_prob, -log_prob + draw.neg_entropy)

@@ -9,6 +9,7 @@ states 1[zeta > 0] of every group but the last, whose probabilities q stand in (
 """
 import tensorflow as tf
 
+from dvae_tf2.priors.base import PriorTerms
 from dvae_tf2.priors.rbm_prior import RBMPrior, split_halves
 
 _LOGIT_CLIP = 88.0
@@ -34,7 +35,8 @@ def rolfe_kl_surrogate(params, num_vars1, logits, states, log_z):
 
 
 class RolfeSurrogatePrior(RBMPrior):
-    """RBM prior trained through `rolfe_kl_surrogate` (dvae_spike_exp with 2 or 4 groups)."""
+    """RBM prior trained through `rolfe_kl_surrogate` (dvae_spike_exp with 2 or 4 groups); its log p(zeta) is
+    the plain RBM's."""
 
     def __init__(self, num_vars1, num_vars2, last_group_units, **kwargs):
         super().__init__(num_vars1, num_vars2, **kwargs)
@@ -43,9 +45,9 @@ class RolfeSurrogatePrior(RBMPrior):
     def get_config(self):
         return {**super().get_config(), "last_group_units": self.last_group_units}
 
-    def kl(self, draw, log_z, log_prob=None):
-        """The whole surrogate (it carries the entropy's gradient through the logits itself). -> [N*k]."""
-        del log_prob   # the surrogate does not use log p(zeta)
+    def training_terms(self, draw, log_z):
+        """KL: the whole surrogate (it carries the entropy's gradient through the logits itself)."""
         earlier = tf.cast(draw.zeta[..., :-self.last_group_units] > 0.0, draw.zeta.dtype)
         states = tf.concat([earlier, tf.sigmoid(draw.logits[..., -self.last_group_units:])], axis=-1)
-        return rolfe_kl_surrogate(self.params(), self.num_vars1, draw.logits, states, log_z)
+        return PriorTerms(self.training_log_prob(draw.zeta, log_z),
+                          rolfe_kl_surrogate(self.params(), self.num_vars1, draw.logits, states, log_z))

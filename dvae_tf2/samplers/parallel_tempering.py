@@ -3,7 +3,7 @@ import tensorflow as tf
 
 from dvae_tf2.runtime import random_streams
 from dvae_tf2.samplers import gibbs, kernels
-from dvae_tf2.samplers.pcd import Population, SamplerOutput
+from dvae_tf2.samplers.base import Population, SamplerOutput, TrainingSampler
 
 
 def geometric_ladder(num_replicas, min_beta):
@@ -33,7 +33,7 @@ def exchange(states, accepted):
     return [move(t) for t in states]
 
 
-class ParallelTemperingSampler(tf.Module):
+class ParallelTemperingSampler(tf.Module, TrainingSampler):
     """C persistent chains at each of R inverse temperatures beta_0 = 1 > ... > beta_{R-1} = min_beta (geometric).
 
     Replica r targets p_r(z) ~ exp(-beta_r E(z)). Each `sample(theta)` runs num_sweeps rounds; a round is one
@@ -43,13 +43,16 @@ class ParallelTemperingSampler(tf.Module):
     min(1, exp((beta_r - beta_{r+1}) (E(x_r) - E(x_{r+1})))), E the energy of the full state x = (z1, z2) the
     sweep produced (z1 W z2 from the kernel's field, no extra matmul). Returns the beta = 1 replica, unweighted.
 
-    PT estimates no log Z: like PCD it reports NaN, and the prior keeps its AIS value.
+    PT estimates no log Z: like PCD it reports NaN, and the prior keeps its AIS value. Uses the settings'
+    num_vars1, num_vars2, num_chains, num_sweeps and seed (num_replicas and min_beta keep their defaults).
     """
+
+    restarts_by_annealing = False
 
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, seed=0, num_replicas=4, min_beta=0.25,
                  name=None):
         super().__init__(name=name)
-        self.num_sweeps = num_sweeps
+        self.num_chains, self.num_sweeps = num_chains, num_sweeps
         self.betas = geometric_ladder(num_replicas, min_beta)
         self.rng = random_streams.generator(seed)
         uniform = gibbs.hashed_bernoulli_sample(tf.zeros([num_replicas, num_chains, num_vars1]), self.rng)
@@ -57,19 +60,21 @@ class ParallelTemperingSampler(tf.Module):
         self.rounds = tf.Variable(0, dtype=tf.int64, trainable=False, name="rounds")
         self.swap_acceptance = tf.Variable(tf.zeros([num_replicas - 1]), trainable=False, name="swap_acceptance")
 
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings.num_vars1, settings.num_vars2, num_chains=settings.num_chains,
+                   num_sweeps=settings.num_sweeps, seed=settings.seed)
+
     def anchor_log_z(self, params, log_z):
-        """PT keeps no running log Z: nothing to anchor."""
-        del params, log_z
+        del params, log_z   # no running log Z
 
     def population_at(self, params):
-        """The beta = 1 chains, unweighted; no log Z. Changes nothing."""
-        del params
+        del params   # the beta = 1 chains, unweighted
         return Population(tf.identity(self.z1[:1]), tf.zeros([1, self.z1.shape[1]]), tf.constant(float("nan")))
 
     def sample(self, params):
-        """num_sweeps rounds at params (RBMParams, B = 1); returns the beta = 1 replica (SamplerOutput) and stores
-        the mean acceptance of each neighbouring pair's proposals in this call in `swap_acceptance` (NaN for a pair
-        not proposed)."""
+        """Also stores the mean acceptance of each neighbouring pair's proposals in this call in `swap_acceptance`
+        (NaN for a pair not proposed)."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
         kernel = kernels.BlockGibbsKernel(params, beta=self.betas)   # the B = 1 target broadcast over the ladder
         key = self.rng.make_seeds(1)[:, 0]

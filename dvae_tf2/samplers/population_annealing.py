@@ -6,10 +6,11 @@ import tensorflow as tf
 from dvae_tf2.model import rbm
 from dvae_tf2.runtime import random_streams
 from dvae_tf2.samplers import kernels, resampling
-from dvae_tf2.samplers.pcd import Population, SamplerOutput, uniform_chains
+from dvae_tf2.samplers.base import Population, SamplerOutput, TrainingSampler
+from dvae_tf2.samplers.pcd import uniform_chains
 
 
-class PopulationAnnealingSampler(tf.Module):
+class PopulationAnnealingSampler(tf.Module, TrainingSampler):
     """A weighted population of C states z1 (z2 is re-sampled given z1) tracking p_theta and log Z_theta.
 
     Starts at theta = 0 (uniform population, log Z = (n1 + n2) log 2). Each `sample(theta)`:
@@ -25,12 +26,16 @@ class PopulationAnnealingSampler(tf.Module):
     weighted population's target unchanged and decorrelate it from the states the step used. On a
     200-latent MNIST prior 20 of 40 sweeps left a drift of -2.7 nats per 1000 steps, 36 of 40 -1.2
     (README, "Prior sampler bias"); the gradient statistics were at their noise floor either way.
+
+    Uses every field of SamplerSettings (resample_threshold keeps its default). Restarts by annealing: `reseed`.
     """
+
+    restarts_by_annealing = True
 
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, resample_threshold=0.5, seed=0,
                  old_sweep_fraction=0.9, name=None):
         super().__init__(name=name)
-        self.num_sweeps = num_sweeps
+        self.num_chains, self.num_sweeps = num_chains, num_sweeps
         self.num_old_sweeps = min(int(old_sweep_fraction * num_sweeps), num_sweeps - 1)
         self.resample_threshold = resample_threshold
         self.rng = random_streams.generator(seed)
@@ -40,6 +45,11 @@ class PopulationAnnealingSampler(tf.Module):
         self.b2_old = tf.Variable(tf.zeros([1, num_vars2]), trainable=False, name="b2_old")
         self.w_old = tf.Variable(tf.zeros([1, num_vars1, num_vars2]), trainable=False, name="w_old")
         self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings.num_vars1, settings.num_vars2, num_chains=settings.num_chains,
+                   num_sweeps=settings.num_sweeps, seed=settings.seed, old_sweep_fraction=settings.old_sweep_fraction)
 
     def _stored_params(self):
         return rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
@@ -54,7 +64,6 @@ class PopulationAnnealingSampler(tf.Module):
         return log_w, self.log_z + tf.reduce_logsumexp(log_w) - tf.reduce_logsumexp(self.log_weights)
 
     def population_at(self, params):
-        """Population(z1, log_weights, log_z) of the current states reweighted to `params`; changes nothing."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
         log_w, log_z = self._reweight(self.z1, params)
         return Population(tf.identity(self.z1), log_w, log_z)
@@ -65,16 +74,14 @@ class PopulationAnnealingSampler(tf.Module):
         self.w_old.assign(params.w)
 
     def anchor_log_z(self, params, log_z):
-        """Moves the population to `params` by reweighting (no sweeps) and sets the running log Z to
-        `log_z`, an independent estimate of log Z(params) such as AIS."""
+        """Moves the population to `params` by reweighting (no sweeps), then sets the running log Z."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
         self.log_weights.assign(self._reweight(self.z1, params)[0])
         self._store_params(params)
         self.log_z.assign(log_z)
 
     def reseed(self, params, z1, log_weights, log_z):
-        """Replaces the population by states z1 [1, S, n1] weighted by log_weights [1, S] (e.g. a final AIS
-        population at `params`), resampled systematically to C chains, and sets the running log Z to `log_z`."""
+        """The S given states are resampled systematically to C unweighted chains."""
         self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.z1.shape[1]))
         self.log_weights.assign(tf.zeros_like(self.log_weights))
         self._store_params(tf.nest.map_structure(tf.stop_gradient, params))
@@ -86,7 +93,6 @@ class PopulationAnnealingSampler(tf.Module):
         return [tf.gather(s, index, batch_dims=1) for s in states]
 
     def sample(self, params):
-        """One step at params (RBMParams, B = 1) -> SamplerOutput with the updated log Z and the ESS."""
         params = tf.nest.map_structure(tf.stop_gradient, params)
         z1 = self.z1
         if self.num_old_sweeps:

@@ -183,12 +183,12 @@ class Trainer:
                           float(bias.grad_bias))
         return refresh
 
-    def _reanneal_due(self, step):
-        """Restarts are for population annealing: PCD chains persist for the whole run (as the legacy PCD)."""
-        cfg = self.config
-        every = cfg.prior_reanneal_every
-        return bool(every) and step > 0 and step % every == 0 and self.model.prior is not None \
-            and cfg.prior_sampler == "pa"
+    def reanneal_due(self, step):
+        """Whether the prior's training sampler restarts by annealing after `step` (--prior_reanneal_every): only a
+        sampler that restarts so (population annealing); PCD chains persist for the whole run, as the legacy PCD's."""
+        every = self.config.prior_reanneal_every
+        return (bool(every) and step > 0 and step % every == 0 and self.model.prior is not None
+                and self.model.prior.sampler.restarts_by_annealing)
 
     def reanneal_prior_sampler(self, step):
         """Restarts the prior's training sampler by population annealing (--prior_reanneal_every)."""
@@ -271,7 +271,7 @@ class Trainer:
         schedule = SaveSchedule(cfg.checkpoint_every_secs, cfg.checkpoint_every_steps)
         with StopRequests() as stop:
             for step, (x, index) in zip(range(start_step + 1, last_step + 1), batches):
-                if self._reanneal_due(step - 1):   # before the step: a checkpoint at step - 1 precedes it
+                if self.reanneal_due(step - 1):   # before the step: a checkpoint at step - 1 precedes it
                     self.reanneal_prior_sampler(step - 1)
                 losses = self.train_step(x, index)
                 if on_step is not None:
