@@ -44,8 +44,8 @@ def one_step(config, splits, devices, noise_seed=None):
     moments = [v.numpy() for v in trainer.optimizer._momentums]   # Keras' Adam keeps m_t here
     model = trainer.model
     # The Keras model lists its layers' weights (BN statistics and the prior's included); the sampler is a tf.Module.
-    variables = {f"{i}:{v.name}": v.numpy()
-                 for i, v in enumerate(list(model.variables) + list(model.prior.sampler.variables))}
+    sampler = [] if model.prior is None else list(model.prior.sampler.variables)   # struct has no prior
+    variables = {f"{i}:{v.name}": v.numpy() for i, v in enumerate(list(model.variables) + sampler)}
     scalars = {name: float(np.asarray(value)) for name, value in losses._asdict().items()
                if name in ("objective", "reconstruction", "kl", "weight_decay", "prior_log_z")}
     return moments, variables, scalars

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from dvae_tf2 import baselines
+from dvae_tf2 import config as config_lib
 from dvae_tf2.config import Config
 from dvae_tf2.posteriors import EvaluationDraw, Posterior, TrainingDraw
 from dvae_tf2.priors import Prior, PriorTerms, RBMPrior
@@ -149,3 +150,8 @@ def test_the_trainer_asks_the_sampler_not_its_name_whether_to_restart(restarts):
     prior = types.SimpleNamespace(sampler=types.SimpleNamespace(restarts_by_annealing=restarts))
     trainer = types.SimpleNamespace(config=config, model=types.SimpleNamespace(prior=prior))
     assert [step for step in range(7) if Trainer.reanneal_due(trainer, step)] == ([2, 4, 6] if restarts else [])
+
+
+def test_the_configuration_offers_exactly_the_registered_samplers():
+    # Config names them without importing TensorFlow; a sampler added to the registry must be offered by --prior_sampler.
+    assert tuple(config_lib.PRIOR_SAMPLERS) == tuple(TRAINING_SAMPLERS)

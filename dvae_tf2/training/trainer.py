@@ -97,7 +97,7 @@ class Trainer:
         step on a batch x [B, D] with training-set row ids index [B]; nothing is run. Needs jit_compile."""
         if not (self.config.jit_compile and not self.distributed):
             raise ValueError("the training step is XLA-compiled only with --jit_compile and the default strategy")
-        return self.train_step.experimental_get_compiler_ir(x, index)(stage=stage)
+        return self.train_step.experimental_get_compiler_ir(x, index, None)(stage=stage)   # the sampler's own draw
 
     def _step(self, x, index, prior_samples=None):
         """One training step on the global batch x [B, D] with training-set row ids index [B] -> TrainingLosses.
