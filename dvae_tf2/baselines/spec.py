@@ -6,7 +6,7 @@ builders import the layers they build when called.
 import dataclasses
 import typing
 
-from dvae_tf2.codebases import DVAE_SHARP, DVAE_SHARPSHARP
+from dvae_tf2.codebases import CODEBASES, DVAE_SHARP, DVAE_SHARPSHARP
 
 # How k > 1 samples per example are used in training.
 IW_DREG = "dreg"       # importance-weighted bound, encoder by the annealed doubly reparameterised gradient
@@ -68,8 +68,9 @@ class BaselineSpec:
     iw_estimator: str = IW_DREG
 
     def beta_for(self, dataset, struct=None):
-        """The legacy beta, or None if the table has none for this dataset (and struct)."""
-        return self.default_beta.get((dataset, struct) if self.codebase == DVAE_SHARP else dataset)
+        """The legacy beta, or None if the table has none for this dataset (and, for a code base configured by
+        --struct, struct)."""
+        return self.default_beta.get((dataset, struct) if CODEBASES[self.codebase].configured_by_struct else dataset)
 
     def posterior(self, config, training_size, seed):
         return self.make_posterior(self, config, training_size, seed)

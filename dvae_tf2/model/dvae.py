@@ -244,14 +244,19 @@ class DVAE(keras.Model):
         """How the encoder's IW loss weighs the samples (baselines.spec IW_DREG or IW_PLAIN)."""
         return self.config.baseline_spec.iw_estimator
 
+    @property
+    def descent_variables(self):
+        """Every trained variable, in the order of `descent_targets`' groups: generative, then encoder."""
+        return self.generative_variables + self.encoder_variables
+
     def descent_targets(self, losses):
         """[(loss, variables)] of a step's TrainingLosses: the scalar (weight decay included) each group of trainable
         variables descends. One loss for all (the ELBO) or, for an IW bound, loss_p for the generative and loss_q
-        for the encoder variables; the groups in `generative_variables + encoder_variables` order."""
-        loss_p, loss_q = losses.loss_p + losses.weight_decay, losses.loss_q + losses.weight_decay
+        for the encoder variables; the groups together are `descent_variables`, in its order."""
+        loss_p = losses.loss_p + losses.weight_decay
         if not self.config.use_iw:
-            return [(loss_p, self.generative_variables + self.encoder_variables)]
-        return [(loss_p, self.generative_variables), (loss_q, self.encoder_variables)]
+            return [(loss_p, self.descent_variables)]
+        return [(loss_p, self.generative_variables), (losses.loss_q + losses.weight_decay, self.encoder_variables)]
 
     # ----------------------------------------------------------------------------------------------
     def evaluation_terms(self, x, num_samples):

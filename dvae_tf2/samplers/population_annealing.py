@@ -82,7 +82,7 @@ class PopulationAnnealingSampler(tf.Module, TrainingSampler):
 
     def reseed(self, params, z1, log_weights, log_z):
         """The S given states are resampled systematically to C unweighted chains."""
-        self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.z1.shape[1]))
+        self.z1.assign(resampling.systematic_resample(z1, log_weights, self.rng.uniform([1]), self.num_chains))
         self.log_weights.assign(tf.zeros_like(self.log_weights))
         self._store_params(tf.nest.map_structure(tf.stop_gradient, params))
         self.log_z.assign(log_z)

@@ -60,7 +60,7 @@ class Trainer:
         boundaries, values = objectives.piecewise_learning_rates(config.base_lr, config.num_train_iter)
         self.learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
         self.optimizer = keras.optimizers.Adam(self.learning_rate, epsilon=1e-3)
-        variables = self.model.generative_variables + self.model.encoder_variables
+        variables = self.model.descent_variables
         self.optimizer.build(variables)
         streams = random_streams.run_streams(config.seed)
         self.prior_ais_rng = random_streams.generator(streams.prior_ais)
@@ -122,11 +122,11 @@ class Trainer:
         # variable: about one step in a hundred computed the KL (and the encoder gradient) with the prior's
         # W or b already updated by the same step. The update now waits for every value of the step.
         with tf.control_dependencies([t for t in tf.nest.flatten(losses) + grads if t is not None]):
-            self.optimizer.apply_gradients(zip(grads, model.generative_variables + model.encoder_variables))
+            self.optimizer.apply_gradients(zip(grads, model.descent_variables))
         return losses
 
     def _replica_step(self, x, index, coeff, prior_samples, noise_seed):
-        """This replica's losses and the replicas' mean gradients (generative + encoder variables order)."""
+        """This replica's losses and the replicas' mean gradients (in `model.descent_variables` order)."""
         model = self.model
         rng = None
         if self.distributed:
