@@ -29,7 +29,8 @@ class Population(typing.NamedTuple):
 
 
 class SamplerSettings(typing.NamedTuple):
-    """Everything a training sampler may be built from; each sampler's `from_settings` takes what it uses.
+    """Everything a training sampler may be built from; each sampler takes the fields its class lists in
+    `settings_used`.
 
     num_vars1, num_vars2: the RBM's halves; num_chains: C; num_sweeps: block-Gibbs sweeps per `sample`;
     seed: of its random stream; old_sweep_fraction: of the sweeps run at the previous parameters (population
@@ -52,6 +53,8 @@ class TrainingSampler(abc.ABC):
     """
 
     num_chains: int   # C, the number of chains `sample` returns
+    # The SamplerSettings fields, besides the halves' sizes, that the constructor takes as keywords.
+    settings_used = ("num_chains", "num_sweeps", "seed")
 
     @property
     @abc.abstractmethod
@@ -60,9 +63,10 @@ class TrainingSampler(abc.ABC):
         False for persistent chains that run for the whole training."""
 
     @classmethod
-    @abc.abstractmethod
     def from_settings(cls, settings):
-        """The sampler built from a SamplerSettings (the fields its class documents as used)."""
+        """The sampler built from a SamplerSettings: the halves' sizes and the fields in `settings_used`."""
+        return cls(settings.num_vars1, settings.num_vars2, **{field: getattr(settings, field)
+                                                              for field in cls.settings_used})
 
     @abc.abstractmethod
     def sample(self, params):

@@ -43,8 +43,8 @@ class ParallelTemperingSampler(tf.Module, TrainingSampler):
     min(1, exp((beta_r - beta_{r+1}) (E(x_r) - E(x_{r+1})))), E the energy of the full state x = (z1, z2) the
     sweep produced (z1 W z2 from the kernel's field, no extra matmul). Returns the beta = 1 replica, unweighted.
 
-    PT estimates no log Z: like PCD it reports NaN, and the prior keeps its AIS value. Uses the settings'
-    num_vars1, num_vars2, num_chains, num_sweeps and seed (num_replicas and min_beta keep their defaults).
+    PT estimates no log Z: like PCD it reports NaN, and the prior keeps its AIS value. num_replicas and min_beta
+    are not among the settings: they keep their defaults.
     """
 
     restarts_by_annealing = False
@@ -59,11 +59,6 @@ class ParallelTemperingSampler(tf.Module, TrainingSampler):
         self.z1 = tf.Variable(uniform, trainable=False, name="z1")
         self.rounds = tf.Variable(0, dtype=tf.int64, trainable=False, name="rounds")
         self.swap_acceptance = tf.Variable(tf.zeros([num_replicas - 1]), trainable=False, name="swap_acceptance")
-
-    @classmethod
-    def from_settings(cls, settings):
-        return cls(settings.num_vars1, settings.num_vars2, num_chains=settings.num_chains,
-                   num_sweeps=settings.num_sweeps, seed=settings.seed)
 
     def anchor_log_z(self, params, log_z):
         del params, log_z   # no running log Z

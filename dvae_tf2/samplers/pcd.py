@@ -15,7 +15,7 @@ class PCDSampler(tf.Module, TrainingSampler):
     """num_sweeps block-Gibbs sweeps per call on persistent chains started uniform at random; the chains are
     never restarted (the population-annealing sampler's restarts and old-parameter sweeps are not for PCD).
 
-    Uses the settings' num_vars1, num_vars2, num_chains, num_sweeps and seed. Keeps no log Z (NaN).
+    Keeps no log Z (NaN).
     """
 
     restarts_by_annealing = False
@@ -25,11 +25,6 @@ class PCDSampler(tf.Module, TrainingSampler):
         self.num_chains, self.num_sweeps = num_chains, num_sweeps
         self.rng = random_streams.generator(seed)
         self.z1 = tf.Variable(uniform_chains(num_vars1, num_chains, self.rng), trainable=False, name="z1")
-
-    @classmethod
-    def from_settings(cls, settings):
-        return cls(settings.num_vars1, settings.num_vars2, num_chains=settings.num_chains,
-                   num_sweeps=settings.num_sweeps, seed=settings.seed)
 
     def anchor_log_z(self, params, log_z):
         del params, log_z   # no running log Z

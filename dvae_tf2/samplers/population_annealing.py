@@ -27,10 +27,11 @@ class PopulationAnnealingSampler(tf.Module, TrainingSampler):
     200-latent MNIST prior 20 of 40 sweeps left a drift of -2.7 nats per 1000 steps, 36 of 40 -1.2
     (README, "Prior sampler bias"); the gradient statistics were at their noise floor either way.
 
-    Uses every field of SamplerSettings (resample_threshold keeps its default). Restarts by annealing: `reseed`.
+    resample_threshold is not among the settings: it keeps its default. Restarts by annealing: `reseed`.
     """
 
     restarts_by_annealing = True
+    settings_used = TrainingSampler.settings_used + ("old_sweep_fraction",)
 
     def __init__(self, num_vars1, num_vars2, num_chains=1000, num_sweeps=40, resample_threshold=0.5, seed=0,
                  old_sweep_fraction=0.9, name=None):
@@ -45,11 +46,6 @@ class PopulationAnnealingSampler(tf.Module, TrainingSampler):
         self.b2_old = tf.Variable(tf.zeros([1, num_vars2]), trainable=False, name="b2_old")
         self.w_old = tf.Variable(tf.zeros([1, num_vars1, num_vars2]), trainable=False, name="w_old")
         self.log_z = tf.Variable((num_vars1 + num_vars2) * math.log(2.0), trainable=False, name="log_z")
-
-    @classmethod
-    def from_settings(cls, settings):
-        return cls(settings.num_vars1, settings.num_vars2, num_chains=settings.num_chains,
-                   num_sweeps=settings.num_sweeps, seed=settings.seed, old_sweep_fraction=settings.old_sweep_fraction)
 
     def _stored_params(self):
         return rbm.RBMParams(self.b1_old, self.b2_old, self.w_old)
